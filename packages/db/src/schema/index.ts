@@ -1,0 +1,24 @@
+/**
+ * Table definitions for both dialects, plus the row types domain code uses.
+ * Driver-free: safe to import anywhere (including the SPA, for types).
+ */
+import * as pg from './pg';
+import * as sqlite from './sqlite';
+
+export { pg as pgSchema, sqlite as sqliteSchema };
+
+/** The tables as domain code sees them (typed by the Postgres definitions; see client.ts). */
+export type Tables = typeof pg;
+
+export type Workspace = typeof pg.workspaces.$inferSelect;
+export type Customer = typeof pg.customers.$inferSelect;
+export type LedgerEntry = typeof pg.ledgerEntries.$inferSelect;
+export type Topup = typeof pg.topups.$inferSelect;
+export type StripeEventRow = typeof pg.stripeEvents.$inferSelect;
+
+export type LedgerEntryKind = LedgerEntry['kind'];
+export type TopupStatus = Topup['status'];
+export type StripeEventStatus = StripeEventRow['status'];
+
+export const STRIPE_EVENT_STATUSES = ['received', 'processed', 'ignored', 'failed'] as const satisfies readonly StripeEventStatus[];
+export const TOPUP_STATUSES = ['pending', 'paid', 'expired'] as const satisfies readonly TopupStatus[];
