@@ -21,4 +21,4 @@ export type TopupStatus = Topup['status'];
 export type StripeEventStatus = StripeEventRow['status'];
 
 export const STRIPE_EVENT_STATUSES = ['received', 'processed', 'ignored', 'failed'] as const satisfies readonly StripeEventStatus[];
-export const TOPUP_STATUSES = ['pending', 'paid', 'expired'] as const satisfies readonly TopupStatus[];
+export const TOPUP_STATUSES = ['pending', 'paid', 'expired', 'failed'] as const satisfies readonly TopupStatus[];

@@ -193,7 +193,7 @@ export const topups = pgTable(
     /** What the customer asked for; the credit uses Stripe's `amount_total`. */
     amountMinor: minor().notNull(),
     currency: text().notNull(),
-    status: text({ enum: ['pending', 'paid', 'expired'] }).notNull(),
+    status: text({ enum: ['pending', 'paid', 'expired', 'failed'] }).notNull(),
     stripeCheckoutSessionId: text().unique(),
     stripePaymentIntentId: text(),
     creditedAmountMinor: minor(),

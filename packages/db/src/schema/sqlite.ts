@@ -184,7 +184,7 @@ export const topups = sqliteTable(
     /** What the customer asked for; the credit uses Stripe's `amount_total`. */
     amountMinor: minor().notNull(),
     currency: text().notNull(),
-    status: text({ enum: ['pending', 'paid', 'expired'] }).notNull(),
+    status: text({ enum: ['pending', 'paid', 'expired', 'failed'] }).notNull(),
     stripeCheckoutSessionId: text().unique(),
     stripePaymentIntentId: text(),
     creditedAmountMinor: minor(),

@@ -1,0 +1,53 @@
+/**
+ * tRPC in three parts: context (./context.ts), init (error mapping), procedures. Only the
+ * procedure builders below are exported; authorization is enforced here for every call.
+ */
+import { initTRPC, TRPCError } from '@trpc/server';
+import { z } from 'zod';
+import type { Context } from './context';
+import { AppError } from './errors';
+import { findWorkspaceForAdmin } from './workspaces/find-for-admin';
+
+const t = initTRPC.context<Context>().create({
+  errorFormatter({ shape, error }) {
+    return {
+      ...shape,
+      data: {
+        ...shape.data,
+        zodError: error.code === 'BAD_REQUEST' && error.cause instanceof z.ZodError ? z.flattenError(error.cause) : null,
+      },
+    };
+  },
+});
+
+/** Map domain errors (AppError, ZodError) to TRPCError, once. */
+const mapErrors = t.middleware(async ({ next }) => {
+  const result = await next();
+  if (!result.ok) {
+    const cause = result.error.cause;
+    if (cause instanceof AppError) throw new TRPCError({ code: cause.code, message: cause.message, cause });
+    if (cause instanceof z.ZodError) {
+      throw new TRPCError({ code: 'BAD_REQUEST', message: cause.issues.map((i) => i.message).join('; '), cause });
+    }
+  }
+  return result;
+});
+
+export const createTRPCRouter = t.router;
+export const createCallerFactory = t.createCallerFactory;
+
+/** Anyone. */
+export const publicProcedure = t.procedure.use(mapErrors);
+
+/** A signed-in user; customer scoping happens in the domain (membership lookup -> NOT_FOUND). */
+export const customerProcedure = publicProcedure.use(({ ctx, next }) => {
+  if (!ctx.actor) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Sign in first' });
+  return next({ ctx: { ...ctx, actor: ctx.actor } });
+});
+
+/** A workspace admin; `ctx.workspaceId` is the workspace they administer. */
+export const adminProcedure = customerProcedure.use(async ({ ctx, next }) => {
+  const workspace = await findWorkspaceForAdmin({ db: ctx.db, userId: ctx.actor.userId });
+  if (!workspace) throw new TRPCError({ code: 'FORBIDDEN', message: 'Workspace admins only' });
+  return next({ ctx: { ...ctx, workspaceId: workspace.id, workspaceCurrency: workspace.currency } });
+});

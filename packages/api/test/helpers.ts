@@ -1,0 +1,61 @@
+import type { Database } from '@tally/db';
+import Stripe from 'stripe';
+import { newId } from '../src/ids';
+import { createInnerContext, type Actor } from '../src/context';
+import { createCallerFactory } from '../src/trpc';
+import { appRouter } from '../src/router/index';
+import type { ApiConfig } from '../src/services';
+
+export const WEBHOOK_SECRET = 'whsec_test_secret_for_unit_tests_only';
+export const ORIGIN = 'http://localhost:5173';
+
+export const testConfig: ApiConfig = {
+  topup: { minMinor: 50, maxMinor: 1_000_000, currency: 'usd' },
+  allowedFrontendOrigins: [ORIGIN],
+  stripeWebhookSecret: WEBHOOK_SECRET,
+  stripeMode: 'emulator',
+  adminEmails: [],
+};
+
+/** A real `stripe` SDK client whose HTTP calls are counted; with no `api`, every call fails. */
+export function countingStripe(api?: { host: string; port: number }) {
+  const calls: string[] = [];
+  const fetchFn: typeof fetch = async (input, init) => {
+    calls.push(`${init?.method ?? 'GET'} ${String(input)}`);
+    if (!api) throw new Error('Stripe must not be called in this test');
+    return fetch(input, init);
+  };
+  const stripe = new Stripe('sk_test_unit_tests_123456', {
+    httpClient: Stripe.createFetchHttpClient(fetchFn),
+    maxNetworkRetries: 0,
+    ...(api ? { host: api.host, port: api.port, protocol: 'http' as const } : {}),
+  });
+  return { stripe, calls };
+}
+
+/** Seed a workspace with an admin and two customers, each with one member user. */
+export async function seedTenants(db: Database) {
+  const t = db.t;
+  const workspaceId = newId();
+  const mkUser = async (label: string) => {
+    const id = newId();
+    const email = `${label}-${id}@example.test`;
+    await db.q.insert(t.users).values({ id, name: label, email });
+    return { userId: id, email } satisfies Actor;
+  };
+  await db.q.insert(t.workspaces).values({ id: workspaceId, name: 'Acme', slug: `acme-${workspaceId}`, currency: 'usd' });
+  const admin = await mkUser('admin');
+  await db.q.insert(t.workspaceMembers).values({ id: newId(), workspaceId, userId: admin.userId, role: 'admin' });
+  const mkCustomer = async (label: string) => {
+    const user = await mkUser(label);
+    const customerId = newId();
+    await db.q.insert(t.customers).values({ id: customerId, workspaceId, name: label, email: user.email });
+    await db.q.insert(t.customerMemberships).values({ id: newId(), customerId, userId: user.userId, role: 'owner' });
+    return { ...user, customerId };
+  };
+  return { workspaceId, admin, alice: await mkCustomer('alice'), bob: await mkCustomer('bob') };
+}
+
+export function callerFor(db: Database, stripe: Stripe, actor: Actor | null, origin: string | null = ORIGIN) {
+  return createCallerFactory(appRouter)(createInnerContext({ db, stripe, config: testConfig, actor, origin }));
+}
