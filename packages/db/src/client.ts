@@ -9,7 +9,7 @@
  * awaits them inside a Postgres transaction. So no transaction body ever awaits, and no
  * business rule is written twice. See docs/ARCHITECTURE.md, "Two SQL dialects".
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PGlite } from '@electric-sql/pglite';
@@ -67,11 +67,12 @@ export interface Database {
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 /**
- * Folder holding `sqlite/` and `postgres/` migrations. Resolved next to this file in the
- * workspace, or from TALLY_MIGRATIONS_DIR (the production bundle sets it to its copy).
+ * Folder of one dialect's committed migrations: `packages/db/migrations/<dialect>` in the
+ * workspace, or `migrations/<dialect>` beside a production bundle (the server's build copies it).
  */
-export function migrationsDir(dialect: Dialect, base = process.env.TALLY_MIGRATIONS_DIR): string {
-  return path.join(base ?? path.resolve(here, '../migrations'), dialect);
+export function migrationsDir(dialect: Dialect): string {
+  const candidates = [path.resolve(here, '../migrations', dialect), path.resolve(here, 'migrations', dialect)];
+  return candidates.find((dir) => existsSync(dir)) ?? candidates[0]!;
 }
 
 /** Which dialect a DATABASE_URL selects: `postgres://`/`postgresql://` -> postgres, `pglite:` -> PGlite, anything else is a SQLite file path or `file:` URL. */
@@ -98,6 +99,9 @@ export async function createDatabase(url: string, opts: { poolSize?: number } = 
   }
   const pg = (await import('pg')).default;
   const pool = new pg.Pool({ connectionString: parsed.url, max: opts.poolSize ?? 10 });
+  // An idle client losing its connection emits 'error' on the pool; unhandled, it would
+  // crash the process. The pool replaces the client on next use.
+  pool.on('error', (err) => console.error(`[db] idle Postgres connection lost: ${err.message}`));
   return fromPgPool(pool, redact(parsed.url));
 }
 

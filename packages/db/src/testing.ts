@@ -97,7 +97,7 @@ async function createPostgres(): Promise<TestDatabase> {
       await db.close();
       const dropper = new pg.Client({ connectionString: target.adminUrl });
       await dropper.connect();
-      await dropper.query(`drop database if exists ${name} with (force)`);
+      await dropper.query(`drop database if exists ${name}`);
       await dropper.end();
     },
   };

@@ -1,0 +1,63 @@
+/**
+ * Tally's server process (dev: `tsx watch src/main.ts`; production: `node dist/main.js`):
+ * validate config, open and migrate the database, seed demo data where configured, serve.
+ * Starting never calls Stripe.
+ */
+import { createAuth, DEMO_SIGN_INS, ensurePrimaryWorkspace, seedDemo } from '@tally/api';
+import { createDatabase } from '@tally/db';
+import { createApp } from './app';
+import { ConfigError, loadConfig, type ServerConfig } from './config';
+import { createStripeClient } from './stripe-client';
+
+async function main() {
+  let config: ServerConfig;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(1);
+    }
+    throw err;
+  }
+  const db = await createDatabase(config.databaseUrl);
+  await db.migrate();
+  await ensurePrimaryWorkspace({ db, currency: config.api.topup.currency });
+  const seeded = config.seedDemo ? await seedDemo({ db }) : null;
+  const stripe = createStripeClient(config.stripe);
+  const services = { db, stripe, config: config.api };
+  const auth = createAuth({
+    db,
+    secret: config.authSecret,
+    baseURL: config.publicUrl,
+    trustedOrigins: config.api.allowedFrontendOrigins,
+    adminEmails: config.api.adminEmails,
+  });
+  const app = createApp({ services, auth, webDistDir: config.webDistDir });
+  const server = app.listen(config.port, config.host, () => {
+    const lines = [
+      '',
+      `  Tally is running: open ${config.webUrl}`,
+      `  API ${config.publicUrl}  ·  database ${db.label}  ·  Stripe ${config.api.stripeMode}${config.stripe.apiBase ? ` (${config.stripe.apiBase.origin})` : ''}`,
+    ];
+    if (seeded) {
+      lines.push(
+        `  Demo admin:    ${DEMO_SIGN_INS.admin.email} / ${DEMO_SIGN_INS.admin.password}`,
+        `  Demo customer: ${DEMO_SIGN_INS.customer.email} / ${DEMO_SIGN_INS.customer.password}`,
+      );
+    }
+    if (config.api.stripeMode === 'emulator') lines.push('  Stripe emulator: test payments only. Test card 4242 4242 4242 4242, any future date, any CVC.');
+    console.log(lines.join('\n') + '\n');
+  });
+  const stop = () => {
+    server.close(() => void db.close().finally(() => process.exit(0)));
+    setTimeout(() => process.exit(0), 5_000).unref();
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+void main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
