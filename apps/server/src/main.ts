@@ -22,8 +22,8 @@ async function main() {
   }
   const db = await createDatabase(config.databaseUrl);
   await db.migrate();
-  await ensurePrimaryWorkspace({ db, currency: config.api.topup.currency });
-  const seeded = config.seedDemo ? await seedDemo({ db }) : null;
+  const seeded = config.seedDemo ? await seedDemo({ db, currency: config.api.topup.currency }) : null;
+  if (!seeded) await ensurePrimaryWorkspace({ db, currency: config.api.topup.currency });
   const stripe = createStripeClient(config.stripe);
   const services = { db, stripe, config: config.api };
   const auth = createAuth({
@@ -46,7 +46,12 @@ async function main() {
         `  Demo customer: ${DEMO_SIGN_INS.customer.email} / ${DEMO_SIGN_INS.customer.password}`,
       );
     }
-    if (config.api.stripeMode === 'emulator') lines.push('  Stripe emulator: test payments only. Test card 4242 4242 4242 4242, any future date, any CVC.');
+    if (config.api.stripeMode === 'emulator') {
+      lines.push('  Stripe emulator: test payments only. Test card 4242 4242 4242 4242, any future date, any CVC.');
+      if (config.nodeEnv === 'production') {
+        lines.push('  WARNING: production mode without STRIPE_SECRET_KEY: webhooks are verified with the emulator\'s public dev secret. Set STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET before taking real payments.');
+      }
+    }
     console.log(lines.join('\n') + '\n');
   });
   const stop = () => {

@@ -65,6 +65,25 @@ function withDatabase(url: string, database: string): string {
   return u.toString();
 }
 
+/** Create an empty database on the Postgres server; returns its URL and how to drop it. */
+async function createServerDatabase(adminUrl: string) {
+  const pg = (await import('pg')).default;
+  const name = `tally_test_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  return {
+    url: withDatabase(adminUrl, name),
+    async drop() {
+      const dropper = new pg.Client({ connectionString: adminUrl });
+      await dropper.connect();
+      await dropper.query(`drop database if exists ${name}`);
+      await dropper.end();
+    },
+  };
+}
+
 async function createPostgres(): Promise<TestDatabase> {
   const target = await resolvePostgresTarget();
   if (target.kind === 'pglite') {
@@ -75,32 +94,42 @@ async function createPostgres(): Promise<TestDatabase> {
     // PGlite is one connection in this process: "another process" shares it.
     return { ...db, connectAgain: async () => db, destroy: () => db.close() };
   }
-  const name = `tally_test_${randomBytes(6).toString('hex')}`;
-  const pg = (await import('pg')).default;
-  const admin = new pg.Client({ connectionString: target.adminUrl });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  const url = withDatabase(target.adminUrl, name);
-  const db = await createDatabase(url, { poolSize: 8 });
+  const created = await createServerDatabase(target.adminUrl);
+  const db = await createDatabase(created.url, { poolSize: 8 });
   await db.migrate();
   const others: Database[] = [];
   return {
     ...db,
     async connectAgain() {
-      const other = await createDatabase(url, { poolSize: 8 });
+      const other = await createDatabase(created.url, { poolSize: 8 });
       others.push(other);
       return other;
     },
     async destroy() {
       for (const other of others) await other.close();
       await db.close();
-      const dropper = new pg.Client({ connectionString: target.adminUrl });
-      await dropper.connect();
-      await dropper.query(`drop database if exists ${name}`);
-      await dropper.end();
+      await created.drop();
     },
   };
+}
+
+/**
+ * A DATABASE_URL for a fresh, empty database of `dialect`, for a server running in a child
+ * process (it migrates at start), and a function that deletes it.
+ */
+export async function createTestDatabaseUrl(dialect: Dialect): Promise<{ url: string; drop(): Promise<void> }> {
+  if (dialect === 'sqlite') {
+    const file = path.join(os.tmpdir(), `tally-test-${randomBytes(6).toString('hex')}.sqlite`);
+    return { url: `file:${file}`, drop: async () => removeSqlite(file) };
+  }
+  const target = await resolvePostgresTarget();
+  if (target.kind === 'server') return createServerDatabase(target.adminUrl);
+  const dir = path.join(os.tmpdir(), `tally-test-pglite-${randomBytes(6).toString('hex')}`);
+  return { url: `pglite:${dir}`, drop: async () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+function removeSqlite(file: string) {
+  for (const suffix of ['', '-wal', '-shm']) rmSync(file + suffix, { force: true });
 }
 
 async function createSqlite(): Promise<TestDatabase> {
@@ -118,7 +147,7 @@ async function createSqlite(): Promise<TestDatabase> {
     async destroy() {
       for (const other of others) await other.close();
       await db.close();
-      for (const suffix of ['', '-wal', '-shm']) rmSync(file + suffix, { force: true });
+      removeSqlite(file);
     },
   };
 }

@@ -13,8 +13,8 @@ export const DEMO_SIGN_INS = {
  * Seed (idempotently) a demo workspace with one admin and one customer user. Users are
  * written directly, with better-auth's own password hash, so sign-up hooks do not run.
  */
-export async function seedDemo({ db }: { db: Database }) {
-  const workspace = await ensurePrimaryWorkspace({ db, name: 'Demo workspace' });
+export async function seedDemo({ db, currency = 'usd' }: { db: Database; currency?: string }) {
+  const workspace = await ensurePrimaryWorkspace({ db, name: 'Demo workspace', currency });
   const t = db.t;
   const existing = await db.q.select({ id: t.users.id }).from(t.users).where(eq(t.users.email, DEMO_SIGN_INS.admin.email));
   if (existing.length > 0) return { workspaceId: workspace.id, created: false };

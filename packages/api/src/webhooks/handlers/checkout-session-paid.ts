@@ -1,5 +1,4 @@
 import { and, eq, run } from '@tally/db';
-import type Stripe from 'stripe';
 import { postLedgerEntry } from '../../ledger/credit';
 import { CheckoutSessionPayload, paymentIntentIdOf, topupIdOf } from '../checkout-session';
 import { markEventInTx } from '../mark-event';

@@ -1,0 +1,22 @@
+import { chromium, type Browser } from 'playwright-core';
+
+/**
+ * Debian's Chromium (`CHROMIUM_PATH`, default /usr/bin/chromium), headless, with the flags
+ * that keep it off the closed network. Playwright's `launch` gives it a fresh temporary
+ * profile each time.
+ */
+export function launchBrowser(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+}
