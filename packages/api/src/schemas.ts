@@ -17,7 +17,12 @@ export interface TopupBounds {
 
 /** Format minor units in a currency, e.g. (500, 'usd') -> "$5.00". */
 export function formatMinor(amountMinor: number, currency: string, locale?: string): string {
-  const fmt = new Intl.NumberFormat(locale, { style: 'currency', currency: currency.toUpperCase() });
+  let fmt: Intl.NumberFormat;
+  try {
+    fmt = new Intl.NumberFormat(locale, { style: 'currency', currency: currency.toUpperCase() });
+  } catch {
+    return `${amountMinor} ${currency} (minor units)`;
+  }
   const digits = fmt.resolvedOptions().maximumFractionDigits ?? 2;
   return fmt.format(amountMinor / 10 ** digits);
 }

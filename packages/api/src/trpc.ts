@@ -3,12 +3,15 @@
  * procedure builders below are exported; authorization is enforced here for every call.
  */
 import { initTRPC, TRPCError } from '@trpc/server';
+import superjson from 'superjson';
 import { z } from 'zod';
 import type { Context } from './context';
 import { AppError } from './errors';
 import { findWorkspaceForAdmin } from './workspaces/find-for-admin';
 
 const t = initTRPC.context<Context>().create({
+  // Dates and other non-JSON values keep their types on the wire (the client uses it too).
+  transformer: superjson,
   errorFormatter({ shape, error }) {
     return {
       ...shape,

@@ -12,7 +12,7 @@ export const CheckoutSessionPayload = z.object({
   status: z.string().nullish(),
   payment_status: z.string().nullish(),
   amount_total: z.number().int().nonnegative().nullish(),
-  currency: z.string().nullish(),
+  currency: z.string().regex(/^[a-zA-Z]{3}$/).nullish(),
   client_reference_id: z.string().nullish(),
   metadata: z.record(z.string(), z.string()).nullish(),
   payment_intent: z.union([z.string(), z.object({ id: z.string() })]).nullish(),

@@ -1,5 +1,6 @@
 import { and, eq, run } from '@tally/db';
 import { postLedgerEntry } from '../../ledger/credit';
+import { formatMinor } from '../../schemas';
 import { CheckoutSessionPayload, paymentIntentIdOf, topupIdOf } from '../checkout-session';
 import { markEventInTx } from '../mark-event';
 import type { HandlerOutcome, StripeEventHandler } from '../types';
@@ -64,7 +65,7 @@ export const handleCheckoutSessionPaid: StripeEventHandler = async ({ db, event 
     }
     const result: HandlerOutcome = {
       status: 'processed',
-      outcome: posted ? `Credited ${amountMinor} ${currency} to top-up ${topup.id}` : `Top-up ${topup.id} was already credited`,
+      outcome: posted ? `Credited ${formatMinor(amountMinor, currency, 'en-US')} (${amountMinor} ${currency} minor units) to top-up ${topup.id}` : `Top-up ${topup.id} was already credited`,
       workspaceId: topup.workspaceId,
     };
     yield* markEventInTx(tx, t, event.id, result);

@@ -1,0 +1,29 @@
+import { useId } from 'react';
+
+/** A labelled status `<select>`; the empty value means "All". */
+export function StatusFilter<T extends string>({
+  label,
+  values,
+  value,
+  onChange,
+}: {
+  label: string;
+  values: readonly T[];
+  value: T | '';
+  onChange: (value: T | '') => void;
+}) {
+  const id = useId();
+  return (
+    <div className="filter">
+      <label htmlFor={id}>{label}</label>
+      <select id={id} value={value} onChange={(e) => onChange(e.target.value as T | '')}>
+        <option value="">All</option>
+        {values.map((v) => (
+          <option key={v} value={v}>
+            {v[0]!.toUpperCase() + v.slice(1)}
+          </option>
+        ))}
+      </select>
+    </div>
+  );
+}

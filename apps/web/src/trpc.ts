@@ -1,0 +1,33 @@
+import type { AppRouter } from '@tally/api';
+import { httpBatchLink, TRPCClientError } from '@trpc/client';
+import { createTRPCReact, type inferReactQueryProcedureOptions } from '@trpc/react-query';
+import type { inferRouterOutputs } from '@trpc/server';
+import superjson from 'superjson';
+
+/** React hooks for Tally's tRPC router (`trpc.balance.get.useQuery()` ...). */
+export const trpc = createTRPCReact<AppRouter>();
+
+export type RouterOutputs = inferRouterOutputs<AppRouter>;
+export type ReactQueryOptions = inferReactQueryProcedureOptions<AppRouter>;
+
+/** Same origin: Vite proxies `/trpc` in development; the server serves the SPA in production. */
+export function createTrpcClient() {
+  return trpc.createClient({
+    links: [
+      httpBatchLink({
+        url: '/trpc',
+        transformer: superjson,
+        fetch: (url, init) => fetch(url, { ...init, credentials: 'include' }),
+      }),
+    ],
+  });
+}
+
+/** The tRPC error code of an error (`UNAUTHORIZED`, `BAD_GATEWAY`, ...), if it has one. */
+export function trpcErrorCode(error: unknown): string | undefined {
+  if (error instanceof TRPCClientError) {
+    const data = error.data as { code?: unknown } | undefined;
+    return typeof data?.code === 'string' ? data.code : undefined;
+  }
+  return undefined;
+}
