@@ -91,9 +91,12 @@ export function TopupSuccessPage() {
 function useSlow(waiting: boolean) {
   const [slow, setSlow] = useState(false);
   useEffect(() => {
-    if (!waiting) return setSlow(false);
+    if (!waiting) return;
     const timer = setTimeout(() => setSlow(true), SLOW_MS);
-    return () => clearTimeout(timer);
+    return () => {
+      clearTimeout(timer);
+      setSlow(false);
+    };
   }, [waiting]);
-  return slow;
+  return waiting && slow;
 }
