@@ -1,0 +1,106 @@
+/**
+ * The newcomer's flow in headless Chromium against the built product (server + SPA in
+ * production mode, Stripe emulator), on SQLite and on Postgres.
+ */
+import { mkdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DEMO_SIGN_INS } from '@tally/api';
+import type { Browser, Locator, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchBrowser } from '../src/browser';
+import { startStack, type Stack } from '../src/stack';
+
+const screenshots = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../screenshots');
+rmSync(screenshots, { recursive: true, force: true });
+mkdirSync(screenshots, { recursive: true });
+
+/** Wait until the locator's text equals (or contains, ignoring case as CSS may change it) `text`; fails with what it saw. */
+async function waitForText(locator: Locator, text: string, { contains = false, timeout = 20_000 } = {}) {
+  const deadline = Date.now() + timeout;
+  let seen = '';
+  while (Date.now() < deadline) {
+    seen = ((await locator.first().textContent({ timeout: 1_000 }).catch(() => '')) ?? '').trim();
+    if (contains ? seen.toLowerCase().includes(text.toLowerCase()) : seen === text) return;
+    await new Promise((r) => setTimeout(r, 150));
+  }
+  throw new Error(`expected ${contains ? 'text containing' : 'text'} "${text}", saw "${seen}"`);
+}
+
+async function signIn(page: Page, baseUrl: string, who: { email: string; password: string }) {
+  await page.goto(`${baseUrl}/sign-in`);
+  await page.getByLabel('Email').fill(who.email);
+  await page.getByLabel('Password').fill(who.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+async function startTopup(page: Page, emulatorUrl: string, preset: string) {
+  await page.getByRole('button', { name: preset, exact: true }).click();
+  await page.getByRole('button', { name: 'Top up', exact: true }).click();
+  await page.waitForURL((url) => url.href.startsWith(emulatorUrl), { timeout: 20_000 });
+}
+
+async function payWithCard(page: Page, card: string) {
+  await page.getByLabel('Card number').fill(card);
+  await page.getByLabel('Expiry').fill('12 / 34');
+  await page.getByLabel('CVC').fill('123');
+  await page.getByRole('button', { name: 'Pay' }).click();
+}
+
+describe.each(['sqlite', 'postgres'] as const)('top-up in the browser (%s)', (dialect) => {
+  let stack: Stack;
+  let browser: Browser;
+  beforeAll(async () => {
+    stack = await startStack(dialect);
+    browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await stack?.stop();
+  });
+
+  it('customer tops up $5 with 4242, a declined card changes nothing, admin sees it in Activity', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    try {
+      await signIn(page, stack.baseUrl, DEMO_SIGN_INS.customer);
+      await waitForText(page.getByTestId('balance'), '$0.00');
+      await waitForText(page.getByRole('status'), 'Stripe emulator: test payments only', { contains: true });
+
+      await startTopup(page, stack.emulator.url, '$5.00');
+      await page.screenshot({ path: path.join(screenshots, `${dialect}-1-checkout.png`) });
+      await payWithCard(page, '4242 4242 4242 4242');
+      await page.waitForURL(/\/topup\/success\?session_id=cs_/, { timeout: 20_000 });
+      await waitForText(page.getByTestId('balance'), '$5.00');
+      await page.screenshot({ path: path.join(screenshots, `${dialect}-2-success.png`) });
+
+      await page.goto(`${stack.baseUrl}/`);
+      await waitForText(page.getByTestId('balance'), '$5.00');
+      await startTopup(page, stack.emulator.url, '$10.00');
+      await payWithCard(page, '4000 0000 0000 0002');
+      await waitForText(page.getByRole('alert'), 'Your card was declined.', { contains: true });
+      await page.screenshot({ path: path.join(screenshots, `${dialect}-3-declined.png`) });
+      await page.goto(`${stack.baseUrl}/`);
+      await waitForText(page.getByTestId('balance'), '$5.00');
+
+      await page.getByRole('button', { name: 'Sign out' }).click();
+      await page.waitForURL(/\/sign-in/);
+      await signIn(page, stack.baseUrl, DEMO_SIGN_INS.admin);
+      await page.waitForURL(/\/admin/);
+      const topups = page.getByRole('table').first();
+      await waitForText(topups, 'Demo Customer Inc.', { contains: true });
+      await waitForText(topups, '$5.00', { contains: true });
+      await waitForText(topups, 'Paid', { contains: true });
+      const events = page.getByRole('table').nth(1);
+      await waitForText(events, 'checkout.session.completed', { contains: true });
+      await waitForText(events, 'Processed', { contains: true });
+      await page.screenshot({ path: path.join(screenshots, `${dialect}-4-admin.png`), fullPage: true });
+    } catch (err) {
+      await page.screenshot({ path: path.join(screenshots, `${dialect}-failure.png`), fullPage: true }).catch(() => undefined);
+      throw new Error(`${(err as Error).message}\n--- server log ---\n${stack.serverLog()}`, { cause: err });
+    } finally {
+      await context.close();
+    }
+    expect(stack.emulator.deliveries().some((d) => d.eventType === 'checkout.session.completed' && d.ok)).toBe(true);
+  });
+});
