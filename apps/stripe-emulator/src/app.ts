@@ -1,0 +1,21 @@
+import express from 'express';
+import type { EmulatorContext } from './core/context';
+import { createApiRouter } from './http/api-router';
+import { assignRequestId, requestLogger } from './http/request-id';
+import { checkoutPages } from './pages/checkout-routes';
+import { dashboard } from './pages/dashboard';
+import { RESOURCES } from './resources';
+import type { WebhookDispatcher } from './webhooks/dispatcher';
+
+/** The emulator's HTTP application: the `/v1` API, hosted checkout pages under `/c/pay`, and `/_emulator`. */
+export function createApp(ctx: EmulatorContext, webhooks: WebhookDispatcher, log: (line: string) => void): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.use(assignRequestId, requestLogger(log));
+  app.use(createApiRouter(ctx, RESOURCES, log));
+  app.use('/c/pay', checkoutPages(ctx));
+  app.use('/_emulator', dashboard(ctx.store, webhooks));
+  app.get('/', (_req, res) => res.redirect('/_emulator'));
+  return app;
+}

@@ -1,0 +1,83 @@
+import type Stripe from 'stripe';
+import { EMULATOR_API_VERSION } from '../defaults';
+import { nowSeconds } from './clock';
+import { newId } from './ids';
+import type { Store } from './store';
+
+/** `request` of events not caused by an API request (hosted pages, timers), as Stripe sends them. */
+export const NO_REQUEST: Stripe.Event.Request = { id: null, idempotency_key: null };
+
+/** What to publish: an event `type` about `object` (a Stripe object, copied as it is now). */
+export interface EventInput {
+  type: Stripe.Event.Type;
+  object: { object: string };
+  /** For `*.updated` events: the changed fields' previous values (see {@link previousAttributes}). */
+  previousAttributes?: Record<string, unknown>;
+  request: Stripe.Event.Request;
+}
+
+/** Where published events go besides the store: the webhook dispatcher. */
+export interface EventSink {
+  /** Number of endpoints an event will be sent to (the event's `pending_webhooks`). */
+  readonly endpointCount: number;
+  enqueue(event: Stripe.Event): void;
+}
+
+/**
+ * Creates events in Stripe's envelope (https://docs.stripe.com/api/events/object), stores them
+ * and hands them to the webhook dispatcher. `data.object` is a snapshot: later changes to the
+ * object do not alter the event, as with Stripe.
+ */
+export class EventPublisher {
+  constructor(
+    private readonly store: Store,
+    private readonly sink: EventSink,
+  ) {}
+
+  publish(input: EventInput): Stripe.Event {
+    const data: Stripe.Event.Data = { object: structuredClone(input.object) as Stripe.Event.Data.Object };
+    if (input.previousAttributes) data.previous_attributes = structuredClone(input.previousAttributes);
+    const event = {
+      id: newId('evt'),
+      object: 'event',
+      api_version: EMULATOR_API_VERSION,
+      created: nowSeconds(),
+      data,
+      livemode: false,
+      pending_webhooks: this.sink.endpointCount,
+      request: input.request,
+      type: input.type,
+    } as Stripe.Event; // `Stripe.Event` is a union discriminated by `type`; `input` pairs them by convention.
+    this.store.events.put(event);
+    this.sink.enqueue(event);
+    return event;
+  }
+
+  /** Records that one endpoint received `eventId` (decrements its `pending_webhooks`). */
+  markDelivered(eventId: string): void {
+    const event = this.store.events.get(eventId);
+    if (event && event.pending_webhooks > 0) this.store.events.put({ ...event, pending_webhooks: event.pending_webhooks - 1 });
+  }
+}
+
+const isPlainObject = (value: unknown): value is Record<string, unknown> =>
+  value !== null && typeof value === 'object' && !Array.isArray(value);
+
+/**
+ * `data.previous_attributes` for an update from `before` to `after`: the previous value of every
+ * top-level field that changed; for hashes (e.g. `metadata`) only the changed keys, with `null`
+ * for keys that did not exist. Empty when nothing changed.
+ */
+export function previousAttributes(before: object, after: object): Record<string, unknown> {
+  const diff = (a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> => {
+    const changes: Record<string, unknown> = {};
+    for (const key of new Set([...Object.keys(a), ...Object.keys(b)])) {
+      const previous = a[key];
+      const next = b[key];
+      if (JSON.stringify(previous) === JSON.stringify(next)) continue;
+      changes[key] = isPlainObject(previous) && isPlainObject(next) ? diff(previous, next) : (previous ?? null);
+    }
+    return changes;
+  };
+  return diff(before as Record<string, unknown>, after as Record<string, unknown>);
+}

@@ -1,0 +1,92 @@
+import type Stripe from 'stripe';
+import { Collection, type Identified } from './collection';
+
+/** What a Checkout Session keeps off its public object (`id` is the session id). */
+export interface CheckoutSessionDetails extends Identified {
+  /** Served by `GET /v1/checkout/sessions/:id/line_items` and `expand[]=line_items`. */
+  lineItems: Stripe.LineItem[];
+  /** `payment_intent_data` given at creation, applied to the PaymentIntent made at the first payment attempt. */
+  paymentIntentData: {
+    description: string | null;
+    metadata: Stripe.Metadata;
+    shipping: Stripe.PaymentIntent.Shipping | null;
+  };
+}
+
+/** A stored response for an `Idempotency-Key` (`id` is the key). */
+export interface IdempotencyRecord extends Identified {
+  /** Hash of method, path and parameters of the first request. */
+  fingerprint: string;
+  status: number;
+  body: unknown;
+  requestId: string;
+  /** Unix seconds; records older than 24 h are pruned, as Stripe does. */
+  created: number;
+}
+
+/** Every table of the emulator's state and the type of its rows. */
+export interface Tables {
+  customers: Stripe.Customer;
+  products: Stripe.Product;
+  prices: Stripe.Price;
+  paymentMethods: Stripe.PaymentMethod;
+  checkoutSessions: Stripe.Checkout.Session;
+  checkoutSessionDetails: CheckoutSessionDetails;
+  paymentIntents: Stripe.PaymentIntent;
+  charges: Stripe.Charge;
+  events: Stripe.Event;
+  idempotencyKeys: IdempotencyRecord;
+}
+
+const TABLE_NAMES = [
+  'customers',
+  'products',
+  'prices',
+  'paymentMethods',
+  'checkoutSessions',
+  'checkoutSessionDetails',
+  'paymentIntents',
+  'charges',
+  'events',
+  'idempotencyKeys',
+] as const satisfies readonly (keyof Tables)[];
+
+/** The JSON document the state is persisted as (see `persistence.ts`). */
+export interface PersistedState {
+  version: 1;
+  tables: { [K in keyof Tables]?: Tables[K][] };
+}
+
+/** The emulator's whole in-memory state: one {@link Collection} per resource. */
+export class Store {
+  /** Called after every mutation (persistence hooks in here). */
+  onChange: () => void = () => {};
+
+  readonly customers = this.#table<Stripe.Customer>();
+  readonly products = this.#table<Stripe.Product>();
+  readonly prices = this.#table<Stripe.Price>();
+  readonly paymentMethods = this.#table<Stripe.PaymentMethod>();
+  readonly checkoutSessions = this.#table<Stripe.Checkout.Session>();
+  readonly checkoutSessionDetails = this.#table<CheckoutSessionDetails>();
+  readonly paymentIntents = this.#table<Stripe.PaymentIntent>();
+  readonly charges = this.#table<Stripe.Charge>();
+  readonly events = this.#table<Stripe.Event>();
+  readonly idempotencyKeys = this.#table<IdempotencyRecord>();
+
+  #table<T extends Identified>(): Collection<T> {
+    return new Collection<T>(() => this.onChange());
+  }
+
+  snapshot(): PersistedState {
+    const tables: PersistedState['tables'] = {};
+    for (const name of TABLE_NAMES) Object.assign(tables, { [name]: this[name].all() });
+    return { version: 1, tables };
+  }
+
+  restore(state: PersistedState): void {
+    for (const name of TABLE_NAMES) {
+      const rows: Identified[] = state.tables[name] ?? [];
+      (this[name] as Collection<Identified>).load(rows);
+    }
+  }
+}

@@ -1,0 +1,16 @@
+/**
+ * Plain constants shared with other packages (`@tally/stripe-emulator/defaults`).
+ * This module must stay import-free so that importing it never loads the emulator.
+ */
+
+/** Port the emulator listens on by default (the same one stripe-mock uses). */
+export const EMULATOR_DEFAULT_PORT = 12111;
+
+/** Test-mode secret key for local development against the emulator. Any `sk_test_` key of 12+ chars works. */
+export const EMULATOR_DEV_API_KEY = 'sk_test_tally_emulator_dev';
+
+/** Webhook signing secret the emulator uses in development (`Stripe-Signature` v1 HMAC key). */
+export const EMULATOR_DEV_WEBHOOK_SECRET = 'whsec_tally_emulator_dev_only_not_a_secret';
+
+/** Stripe API version the emulator renders objects and events in (the `stripe` 23.1.0 SDK's pinned version). */
+export const EMULATOR_API_VERSION = '2026-10-28.endive';
