@@ -173,6 +173,26 @@ describe.each(testDialects)('POST /api/stripe/webhook ($name)', ({ create }) => 
     expect(tp2?.status).toBe('expired');
   });
 
+  it('accepts v2 thin events (ISO created, no data) and data-less checkout events with a 2xx', async () => {
+    const thin = {
+      id: 'evt_test_65R9Ijk8dwEUgq8pS2h16PuJcTHSQ3BVS2N0ck1cNJgq',
+      object: 'v2.core.event',
+      type: 'v1.billing.meter.no_meter_found',
+      livemode: false,
+      created: '2024-09-26T18:28:03.813Z',
+      related_object: null,
+    };
+    const dataless = { id: 'evt_test_dataless_1', object: 'event', type: 'checkout.session.completed', created: 1_700_000_000 };
+    for (const event of [thin, dataless]) {
+      const payload = JSON.stringify(event);
+      expect(await deliver(server.url, payload, sign(payload))).toMatchObject({ status: 200, body: { status: 'ignored' } });
+    }
+    expect((await eventRow(thin.id))?.stripeCreatedAt.toISOString()).toBe('2024-09-26T18:28:03.813Z');
+    const forged = JSON.stringify({ ...thin, id: 'evt_test_forged_thin' });
+    expect((await deliver(server.url, forged, sign(forged, { secret: 'whsec_some_other_secret_123' }))).status).toBe(400);
+    expect(await eventRow('evt_test_forged_thin')).toBeUndefined();
+  });
+
   it('every Stripe example object, as an event delivered twice in shuffled order, gets a 2xx', async () => {
     const fixtures = stripeFixtures();
     const events = Object.entries(fixtures).map(([name, object]) => stripeEvent(`${name}.updated`, object));

@@ -37,12 +37,12 @@ export async function receiveStripeWebhook({
   if (!signature) return { httpStatus: 400, error: 'Missing Stripe-Signature header' };
   let event: Stripe.Event;
   try {
-    event = stripe.webhooks.constructEvent(rawBody, signature, webhookSecret);
+    event = verifyEvent(stripe, rawBody, signature, webhookSecret);
   } catch (err) {
     const message = err instanceof Stripe.errors.StripeSignatureVerificationError ? err.message : 'Body is not valid JSON';
     return { httpStatus: 400, error: message };
   }
-  if (typeof event?.id !== 'string' || typeof event.type !== 'string' || typeof event.data !== 'object' || event.data === null) {
+  if (typeof event !== 'object' || event === null || typeof event.id !== 'string' || typeof event.type !== 'string') {
     return { httpStatus: 400, error: 'Body is not a Stripe event' };
   }
 
@@ -55,7 +55,7 @@ export async function receiveStripeWebhook({
       type: event.type,
       apiVersion: typeof event.api_version === 'string' ? event.api_version : null,
       livemode: event.livemode === true,
-      stripeCreatedAt: new Date((Number.isFinite(event.created) ? event.created : now.getTime() / 1000) * 1000),
+      stripeCreatedAt: stripeCreatedAt(event, now),
       payload: event,
       status: 'received',
       attempts: 1,
@@ -75,6 +75,34 @@ export async function receiveStripeWebhook({
     }
   }
   return processStoredEvent({ db, event, duplicate: inserted.length === 0 });
+}
+
+/**
+ * Verify and parse a delivery. v1 snapshot events go through `constructEvent`; v2 "thin"
+ * event notifications (`object: 'v2.core.event'`), which `constructEvent` refuses after
+ * verifying, go through `parseEventNotification` so they are logged (as ignored) too.
+ * @throws StripeSignatureVerificationError, or SyntaxError for a body that is not JSON.
+ */
+function verifyEvent(stripe: Stripe, rawBody: Buffer, signature: string, secret: string): Stripe.Event {
+  try {
+    return stripe.webhooks.constructEvent(rawBody, signature, secret);
+  } catch (err) {
+    if (err instanceof Error && !(err instanceof Stripe.errors.StripeError) && err.message.includes('thin event')) {
+      return stripe.parseEventNotification(rawBody, signature, secret) as unknown as Stripe.Event;
+    }
+    throw err;
+  }
+}
+
+/**
+ * When Stripe created the event: `created` is unix seconds on v1 events and an ISO 8601
+ * string on v2 ("thin") events; anything else falls back to the receipt time.
+ */
+function stripeCreatedAt(event: { created?: unknown }, receivedAt: Date): Date {
+  const created = event.created;
+  if (typeof created === 'number' && Number.isFinite(created)) return new Date(created * 1000);
+  if (typeof created === 'string' && !Number.isNaN(Date.parse(created))) return new Date(created);
+  return receivedAt;
 }
 
 /** Run the handler for an event already in the log (also used by replay). */

@@ -9,7 +9,7 @@ import type { StripeEventHandler } from '../types';
  */
 export function closeTopupHandler(to: 'expired' | 'failed'): StripeEventHandler {
   return async ({ db, event }) => {
-    const parsed = CheckoutSessionPayload.safeParse(event.data.object);
+    const parsed = CheckoutSessionPayload.safeParse(event.data?.object);
     if (!parsed.success) return { status: 'ignored', outcome: 'Not a Checkout Session payload Tally understands' };
     const topupId = topupIdOf(parsed.data);
     if (!topupId) return { status: 'ignored', outcome: 'Checkout Session has no Tally top-up reference' };

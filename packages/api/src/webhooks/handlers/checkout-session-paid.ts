@@ -14,7 +14,7 @@ import type { HandlerOutcome, StripeEventHandler } from '../types';
  * ours are ignored.
  */
 export const handleCheckoutSessionPaid: StripeEventHandler = async ({ db, event }) => {
-  const parsed = CheckoutSessionPayload.safeParse(event.data.object);
+  const parsed = CheckoutSessionPayload.safeParse(event.data?.object);
   if (!parsed.success) return { status: 'ignored', outcome: 'Not a Checkout Session payload Tally understands' };
   const session = parsed.data;
   if (session.mode !== 'payment') return { status: 'ignored', outcome: `Checkout Session in ${session.mode ?? 'unknown'} mode: not a top-up` };
