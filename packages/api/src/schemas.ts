@@ -15,14 +15,27 @@ export interface TopupBounds {
   currency: string;
 }
 
-/** Format minor units in a currency, e.g. (500, 'usd') -> "$5.00". */
-export function formatMinor(amountMinor: number, currency: string, locale?: string): string {
-  let fmt: Intl.NumberFormat;
-  try {
-    fmt = new Intl.NumberFormat(locale, { style: 'currency', currency: currency.toUpperCase() });
-  } catch {
-    return `${amountMinor} ${currency} (minor units)`;
+const formatters = new Map<string, Intl.NumberFormat | null>();
+
+/** Intl formatter for a currency (constructing one costs ~50 µs, so they are cached); null for an invalid code. */
+function currencyFormatter(currency: string, locale?: string): Intl.NumberFormat | null {
+  const key = `${locale ?? ''}|${currency}`;
+  let fmt = formatters.get(key);
+  if (fmt === undefined) {
+    try {
+      fmt = new Intl.NumberFormat(locale, { style: 'currency', currency: currency.toUpperCase() });
+    } catch {
+      fmt = null;
+    }
+    formatters.set(key, fmt);
   }
+  return fmt;
+}
+
+/** Format minor units in a currency, e.g. (500, 'usd') -> "$5.00". Never throws: a malformed code gives "500 xx (minor units)". */
+export function formatMinor(amountMinor: number, currency: string, locale?: string): string {
+  const fmt = currencyFormatter(currency, locale);
+  if (!fmt) return `${amountMinor} ${currency} (minor units)`;
   const digits = fmt.resolvedOptions().maximumFractionDigits ?? 2;
   return fmt.format(amountMinor / 10 ** digits);
 }
