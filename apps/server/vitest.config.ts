@@ -1,10 +1,4 @@
 import { defineConfig } from 'vitest/config';
+import { databaseSuite } from '../../vitest.shared';
 
-export default defineConfig({
-  test: {
-    include: ['test/**/*.test.ts'],
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
-    fileParallelism: false,
-  },
-});
+export default defineConfig({ test: databaseSuite });

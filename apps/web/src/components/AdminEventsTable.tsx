@@ -7,6 +7,7 @@ import { LiveIndicator } from './LiveIndicator';
 import { Loading } from './Loading';
 import { StatusBadge } from './StatusBadge';
 import { StatusFilter } from './StatusFilter';
+import { LoadMore } from './LoadMore';
 
 type EventStatus = (typeof STRIPE_EVENT_STATUS_VALUES)[number];
 
@@ -79,13 +80,7 @@ export function AdminEventsTable({ refetchInterval }: { refetchInterval: number 
           </table>
         </div>
       )}
-      {events.hasNextPage && (
-        <div className="load-more card-pad">
-          <button type="button" className="button button-small" onClick={() => void events.fetchNextPage()} disabled={events.isFetchingNextPage}>
-            {events.isFetchingNextPage ? 'Loading…' : 'Load more events'}
-          </button>
-        </div>
-      )}
+      <LoadMore query={events} label="Load more events" small />
     </section>
   );
 }

@@ -8,6 +8,7 @@ import { LiveIndicator } from './LiveIndicator';
 import { Loading } from './Loading';
 import { StatusBadge } from './StatusBadge';
 import { StatusFilter } from './StatusFilter';
+import { LoadMore } from './LoadMore';
 
 type TopupStatus = (typeof TOPUP_STATUS_VALUES)[number];
 
@@ -75,13 +76,7 @@ export function AdminTopupsTable({ refetchInterval }: { refetchInterval: number 
           </table>
         </div>
       )}
-      {topups.hasNextPage && (
-        <div className="load-more card-pad">
-          <button type="button" className="button button-small" onClick={() => void topups.fetchNextPage()} disabled={topups.isFetchingNextPage}>
-            {topups.isFetchingNextPage ? 'Loading…' : 'Load more top-ups'}
-          </button>
-        </div>
-      )}
+      <LoadMore query={topups} label="Load more top-ups" small />
     </section>
   );
 }

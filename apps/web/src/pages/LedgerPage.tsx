@@ -2,6 +2,7 @@ import { ErrorMessage } from '../components/ErrorMessage';
 import { LedgerTable } from '../components/LedgerTable';
 import { Loading } from '../components/Loading';
 import { trpc } from '../trpc';
+import { LoadMore } from '../components/LoadMore';
 
 const PAGE_SIZE = 20;
 
@@ -29,13 +30,7 @@ export function LedgerPage() {
         )}
       </section>
       {ledger.isFetchNextPageError && <ErrorMessage error={ledger.error} title="Could not load more entries" />}
-      {ledger.hasNextPage && (
-        <div className="load-more">
-          <button type="button" className="button" onClick={() => void ledger.fetchNextPage()} disabled={ledger.isFetchingNextPage}>
-            {ledger.isFetchingNextPage ? 'Loading…' : 'Load more'}
-          </button>
-        </div>
-      )}
+      <LoadMore query={ledger} />
     </main>
   );
 }
