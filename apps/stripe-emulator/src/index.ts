@@ -9,6 +9,9 @@ import { Store } from './core/store';
 import { EMULATOR_DEFAULT_PORT } from './defaults';
 import { StripeApiError } from './http/errors';
 import { submitAuthentication, submitCheckoutForm, type SubmitResult } from './payments/checkout-form';
+import { settleProcessingPayments } from './payments/async-payments';
+import { sweepBilling } from './billing/scheduler';
+import type { BillingSettings } from './billing/settings';
 import { expireDueSessions } from './resources/checkout-sessions';
 import { WebhookDispatcher, type DeliveryAttempt, type WebhookEndpoint } from './webhooks/dispatcher';
 
@@ -30,6 +33,8 @@ export interface StripeEmulatorOptions {
   statePath?: string | null;
   /** Receives one line per request, delivery attempt and notable happening. Default: silent. */
   log?: (line: string) => void;
+  /** Billing engine settings: payment retry schedule, what happens after the last retry, renewal finalization delay... (see `billing/settings.ts`). */
+  billing?: Partial<BillingSettings>;
 }
 
 /** Options of {@link StripeEmulator.completeCheckoutSession}. */
@@ -104,12 +109,13 @@ export async function startStripeEmulator(options: StripeEmulatorOptions = {}): 
   const webhooks = new WebhookDispatcher({
     endpoints: options.webhookEndpoints ?? [],
     retryScheduleMs: options.retryScheduleMs ?? DEFAULT_RETRY_SCHEDULE_MS,
+    apiEndpoints: () => store.webhookEndpoints.all(),
     log,
     onDelivered: (eventId) => events.markDelivered(eventId),
   });
   const events = new EventPublisher(store, webhooks);
   let baseUrl = '';
-  const ctx: EmulatorContext = { store, events, baseUrl: () => baseUrl };
+  const ctx: EmulatorContext = { store, events, baseUrl: () => baseUrl, billing: options.billing };
 
   const server = createServer(createApp(ctx, webhooks, log));
   await new Promise<void>((resolve, reject) => {
@@ -118,7 +124,11 @@ export async function startStripeEmulator(options: StripeEmulatorOptions = {}): 
   });
   const { port } = server.address() as AddressInfo;
   baseUrl = `http://${urlHost(host)}:${port}`;
-  const sweeper = setInterval(() => expireDueSessions(ctx), SWEEP_INTERVAL_MS);
+  const sweeper = setInterval(() => {
+    expireDueSessions(ctx);
+    settleProcessingPayments(ctx);
+    sweepBilling(ctx, log);
+  }, SWEEP_INTERVAL_MS);
   sweeper.unref();
 
   return {

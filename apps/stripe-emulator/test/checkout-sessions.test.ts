@@ -63,7 +63,8 @@ describe('checkout sessions', () => {
       statusCode: 400,
       param: 'line_items[0][price]',
     });
-    await expect(stripe.checkout.sessions.create({ mode: 'subscription', line_items: [{ price: price.id, quantity: 1 }] })).rejects.toMatchObject({
+    // `subscription` mode is supported (see checkout-subscription.test.ts); `setup` is not.
+    await expect(stripe.checkout.sessions.create({ mode: 'setup', line_items: [{ price: price.id, quantity: 1 }] })).rejects.toMatchObject({
       statusCode: 400,
       type: 'StripeInvalidRequestError',
       param: 'mode',

@@ -18,8 +18,8 @@ export interface EventInput {
 
 /** Where published events go besides the store: the webhook dispatcher. */
 export interface EventSink {
-  /** Number of endpoints an event will be sent to (the event's `pending_webhooks`). */
-  readonly endpointCount: number;
+  /** Number of endpoints an event of `type` will be sent to (the event's `pending_webhooks`). */
+  endpointCountFor(type: string): number;
   enqueue(event: Stripe.Event): void;
 }
 
@@ -44,7 +44,7 @@ export class EventPublisher {
       created: nowSeconds(),
       data,
       livemode: false,
-      pending_webhooks: this.sink.endpointCount,
+      pending_webhooks: this.sink.endpointCountFor(input.type),
       request: input.request,
       type: input.type,
     } as Stripe.Event; // `Stripe.Event` is a union discriminated by `type`; `input` pairs them by convention.

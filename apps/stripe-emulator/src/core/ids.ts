@@ -17,6 +17,8 @@ const ID_FORMATS = {
   pm: 24,
   pi: 24,
   ch: 24,
+  re: 24,
+  dp: 24,
   li: 24,
   evt: 24,
   req: 14,

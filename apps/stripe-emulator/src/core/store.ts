@@ -1,4 +1,6 @@
 import type Stripe from 'stripe';
+import type { MeterEventRecord } from '../billing/meter-usage';
+import type { InvoiceState, PortalSessionRecord, SubscriptionState } from '../billing/records';
 import { Collection, type Identified } from './collection';
 
 /** What a Checkout Session keeps off its public object (`id` is the session id). */
@@ -10,7 +12,11 @@ export interface CheckoutSessionDetails extends Identified {
     description: string | null;
     metadata: Stripe.Metadata;
     shipping: Stripe.PaymentIntent.Shipping | null;
+    /** `payment_intent_data[setup_future_usage]`; absent in state saved before it existed. */
+    setupFutureUsage?: Stripe.PaymentIntent.SetupFutureUsage | null;
   };
+  /** `mode=subscription`: `subscription_data`, and the subscription made at the first payment attempt (see `billing/checkout.ts`). */
+  subscriptionData?: { trialPeriodDays: number | null; metadata: Stripe.Metadata; description: string | null; subscription: string | null };
 }
 
 /** A stored response for an `Idempotency-Key` (`id` is the key). */
@@ -36,6 +42,21 @@ export interface Tables {
   charges: Stripe.Charge;
   events: Stripe.Event;
   idempotencyKeys: IdempotencyRecord;
+  refunds: Stripe.Refund;
+  disputes: Stripe.Dispute;
+  billingMeters: Stripe.Billing.Meter;
+  meterEvents: MeterEventRecord;
+  /** API-created webhook endpoints, `secret` included (only the create response shows it). */
+  webhookEndpoints: Stripe.WebhookEndpoint;
+  testClocks: Stripe.TestHelpers.TestClock;
+  subscriptions: Stripe.Subscription;
+  subscriptionStates: SubscriptionState;
+  invoices: Stripe.Invoice;
+  invoiceStates: InvoiceState;
+  invoiceItems: Stripe.InvoiceItem;
+  invoicePayments: Stripe.InvoicePayment;
+  billingPortalConfigurations: Stripe.BillingPortal.Configuration;
+  billingPortalSessions: PortalSessionRecord;
 }
 
 const TABLE_NAMES = [
@@ -49,6 +70,20 @@ const TABLE_NAMES = [
   'charges',
   'events',
   'idempotencyKeys',
+  'refunds',
+  'disputes',
+  'billingMeters',
+  'meterEvents',
+  'webhookEndpoints',
+  'testClocks',
+  'subscriptions',
+  'subscriptionStates',
+  'invoices',
+  'invoiceStates',
+  'invoiceItems',
+  'invoicePayments',
+  'billingPortalConfigurations',
+  'billingPortalSessions',
 ] as const satisfies readonly (keyof Tables)[];
 
 /** The JSON document the state is persisted as (see `persistence.ts`). */
@@ -72,6 +107,20 @@ export class Store {
   readonly charges = this.#table<Stripe.Charge>();
   readonly events = this.#table<Stripe.Event>();
   readonly idempotencyKeys = this.#table<IdempotencyRecord>();
+  readonly refunds = this.#table<Stripe.Refund>();
+  readonly disputes = this.#table<Stripe.Dispute>();
+  readonly billingMeters = this.#table<Stripe.Billing.Meter>();
+  readonly meterEvents = this.#table<MeterEventRecord>();
+  readonly webhookEndpoints = this.#table<Stripe.WebhookEndpoint>();
+  readonly testClocks = this.#table<Stripe.TestHelpers.TestClock>();
+  readonly subscriptions = this.#table<Stripe.Subscription>();
+  readonly subscriptionStates = this.#table<SubscriptionState>();
+  readonly invoices = this.#table<Stripe.Invoice>();
+  readonly invoiceStates = this.#table<InvoiceState>();
+  readonly invoiceItems = this.#table<Stripe.InvoiceItem>();
+  readonly invoicePayments = this.#table<Stripe.InvoicePayment>();
+  readonly billingPortalConfigurations = this.#table<Stripe.BillingPortal.Configuration>();
+  readonly billingPortalSessions = this.#table<PortalSessionRecord>();
 
   #table<T extends Identified>(): Collection<T> {
     return new Collection<T>(() => this.onChange());

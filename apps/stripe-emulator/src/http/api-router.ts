@@ -4,11 +4,36 @@ import { authenticate } from './auth';
 import { StripeApiError, invalidRequest } from './errors';
 import { applyExpand, validateExpand } from './expand';
 import { IdempotencyKeys, isReplayable, requestFingerprint } from './idempotency';
-import { p, parseParams } from './params';
+import { observeParamSchemas, p, parseParams, topLevelKeys } from './params';
 import { requestParams } from './request-params';
 import type { ApiRoute, ExpandableFields, ResourceModule } from './route';
 
 const expandParam = p.array(p.string()).optional();
+
+/** One served endpoint, as listed by {@link routeTable}. */
+export interface RouteTableEntry {
+  method: ApiRoute['method'];
+  /** Express path, e.g. `/v1/customers/:id`. */
+  path: string;
+  route: ApiRoute;
+}
+
+/** Every `/v1` endpoint the given resource modules serve (for tooling and the OpenAPI conformance test). */
+export function routeTable(modules: readonly ResourceModule[]): RouteTableEntry[] {
+  return modules.flatMap((module) => module.routes.map((route) => ({ method: route.method, path: route.path, route })));
+}
+
+const seenParams = new WeakMap<ApiRoute, Set<string>>();
+
+/**
+ * Top-level request parameters a route was seen to accept so far in this process, learnt from the
+ * schemas its handler validated the whole parameter object with (besides `expand`, which the
+ * router handles for every route). `undefined` until the route has served a request that reached
+ * its parameter validation.
+ */
+export function acceptedParams(route: ApiRoute): ReadonlySet<string> | undefined {
+  return seenParams.get(route);
+}
 
 function sendError(res: Response, error: StripeApiError): void {
   res.status(error.status).json({ error: error.body });
@@ -55,7 +80,12 @@ export function createApiRouter(ctx: EmulatorContext, modules: readonly Resource
     let body: object;
     try {
       const request = { id: requestId, idempotency_key: key };
-      const result = route.handler({ params, path: req.params as Record<string, string>, request }, ctx);
+      const observe = (schema: Parameters<typeof topLevelKeys>[0], raw: unknown) => {
+        if (raw !== params) return;
+        const keys = topLevelKeys(schema);
+        if (keys) seenParams.set(route, new Set([...(seenParams.get(route) ?? []), ...keys]));
+      };
+      const result = observeParamSchemas(observe, () => route.handler({ params, path: req.params as Record<string, string>, request }, ctx));
       body = applyExpand(result, expandPaths, fields, ctx);
     } catch (error) {
       if (!(error instanceof StripeApiError)) throw error;

@@ -184,7 +184,57 @@ function toStripeError(issues: readonly z.core.$ZodIssue[], raw: unknown): Strip
  * (`Missing required param: x.`), then invalid values; `param` is the bracket path.
  */
 export function parseParams<S extends z.ZodType>(schema: S, raw: unknown): z.output<S> {
+  schemaObserver?.(schema, raw);
   const result = schema.safeParse(raw);
   if (result.success) return result.data;
   throw toStripeError(result.error.issues, raw);
+}
+
+let schemaObserver: ((schema: z.ZodType, raw: unknown) => void) | null = null;
+
+/**
+ * Runs `run` with `observer` told of every {@link parseParams} call made meanwhile (synchronously).
+ * The API router uses it to learn which top-level parameters each route accepts (see
+ * `acceptedParams` in `api-router.ts`, read by the OpenAPI conformance test).
+ */
+export function observeParamSchemas<T>(observer: (schema: z.ZodType, raw: unknown) => void, run: () => T): T {
+  const previous = schemaObserver;
+  schemaObserver = observer;
+  try {
+    return run();
+  } finally {
+    schemaObserver = previous;
+  }
+}
+
+/**
+ * The top-level keys a parameter schema accepts: the shape of a `p.object`, through optional,
+ * nullable, default, pipe/transform and union wrappers (a union accepts the keys of every
+ * object branch). `null` when the schema is not object-like.
+ */
+export function topLevelKeys(schema: z.ZodType): string[] | null {
+  const def = (schema as unknown as { _zod: { def: Record<string, unknown> & { type: string } } })._zod.def;
+  switch (def.type) {
+    case 'object':
+      return Object.keys(def.shape as Record<string, unknown>);
+    case 'optional':
+    case 'nullable':
+    case 'default':
+    case 'prefault':
+    case 'readonly':
+    case 'catch':
+      return topLevelKeys(def.innerType as z.ZodType);
+    case 'pipe':
+      return topLevelKeys(def.in as z.ZodType);
+    case 'union': {
+      const keys = (def.options as z.ZodType[]).map(topLevelKeys).filter((found): found is string[] => found !== null);
+      return keys.length ? [...new Set(keys.flat())] : null;
+    }
+    case 'intersection': {
+      const keys = [topLevelKeys(def.left as z.ZodType), topLevelKeys(def.right as z.ZodType)].filter((found): found is string[] => found !== null);
+      return keys.length ? [...new Set(keys.flat())] : null;
+    }
+    default:
+      return null;
+  }
 }

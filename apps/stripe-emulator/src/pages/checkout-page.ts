@@ -52,17 +52,11 @@ const testCardsHelp = html`<details>
   <summary>Test cards</summary>
   <table>
     <tbody>
-      ${TEST_CARDS.map((card) => html`<tr><td><code>${card.number.replace(/(\d{4})(?=\d)/g, '$1 ')}</code></td><td>${describe(card.behaviour)}</td></tr>`)}
+      ${TEST_CARDS.map((card) => html`<tr><td><code>${card.number.replace(/(\d{4})(?=\d)/g, '$1 ')}</code></td><td>${card.description}</td></tr>`)}
     </tbody>
   </table>
   <p class="muted">Any future expiry and any CVC. Any other number is refused.</p>
 </details>`;
-
-function describe(behaviour: (typeof TEST_CARDS)[number]['behaviour']): string {
-  if (behaviour.kind === 'succeed') return 'Succeeds';
-  if (behaviour.kind === 'authenticate') return 'Requires 3-D Secure';
-  return `Declined (${behaviour.declineCode})`;
-}
 
 /** The hosted checkout page of an open session: summary, card form, and the last error if any. */
 export function renderCheckoutForm(view: CheckoutFormView): string {

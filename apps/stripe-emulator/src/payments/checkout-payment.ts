@@ -1,15 +1,16 @@
 import type Stripe from 'stripe';
+import { authenticateSubscriptionCheckout, paySubscriptionCheckout, pendingSubscriptionAuthentication } from '../billing/checkout';
 import type { EmulatorContext } from '../core/context';
-import type { StripeErrorBody } from '../http/errors';
-import { createCharge } from '../resources/charges';
+import { invalidRequest, type StripeErrorBody } from '../http/errors';
 import { completeSession, sessionDetails } from '../resources/checkout-sessions';
 import { createCustomer } from '../resources/customers';
 import { createPaymentIntent } from '../resources/payment-intents';
-import { authenticationFailure, declineError } from './declines';
-import { testCardByFingerprint, type DeclineCode } from './test-cards';
+import { authenticatePaymentIntent, confirmPaymentIntent, type ConfirmResult } from './pay';
+import { testCardByFingerprint } from './test-cards';
 
 /** How a payment attempt on a Checkout Session ended. */
 export type PaymentOutcome =
+  /** Paid, or (SEPA Direct Debit) complete and `unpaid` while the debit is processing. */
   | { status: 'succeeded'; session: Stripe.Checkout.Session }
   /** 3-D Secure needed: the customer must authenticate (see {@link authenticateCheckoutPayment}). */
   | { status: 'requires_action'; session: Stripe.Checkout.Session; paymentIntent: Stripe.PaymentIntent }
@@ -32,61 +33,52 @@ function ensurePaymentIntent(ctx: EmulatorContext, session: Stripe.Checkout.Sess
   if (existing !== null) return { session, intent: ctx.store.paymentIntents.get(existing)! };
   const intent = createPaymentIntent(
     ctx,
-    { amount: session.amount_total ?? 0, currency: session.currency ?? 'usd', customer: idOf(session.customer), ...sessionDetails(ctx, session.id).paymentIntentData },
+    {
+      amount: session.amount_total ?? 0,
+      currency: session.currency ?? 'usd',
+      customer: idOf(session.customer),
+      paymentMethodTypes: session.payment_method_types,
+      ...sessionDetails(ctx, session.id).paymentIntentData,
+    },
     request,
   );
   return { session: ctx.store.checkoutSessions.put({ ...session, payment_intent: intent.id }), intent };
 }
 
-function succeed(
-  ctx: EmulatorContext,
-  session: Stripe.Checkout.Session,
-  intent: Stripe.PaymentIntent,
-  attempt: PaymentAttempt,
-  authenticated: boolean,
-): PaymentOutcome {
-  const { paymentMethod, request } = attempt;
+/** The email to record for the payer: typed, preset on the session or its customer, or from the PaymentMethod. */
+function payerEmail(ctx: EmulatorContext, session: Stripe.Checkout.Session, attempt: PaymentAttempt): string | null {
   const existing = idOf(session.customer);
-  const email = attempt.email ?? session.customer_email ?? (existing ? ctx.store.customers.get(existing)?.email : null) ?? paymentMethod.billing_details.email;
-  const name = paymentMethod.billing_details.name;
-  const customer =
-    existing ?? (session.customer_creation === 'always' ? createCustomer(ctx, { email, name }, request).id : null);
-
-  const charged = { ...intent, customer, payment_method: paymentMethod.id };
-  const charge = createCharge(ctx, { paymentIntent: charged, paymentMethod, authenticated }, request);
-  const succeeded = ctx.store.paymentIntents.put({
-    ...charged,
-    status: 'succeeded',
-    amount_received: charged.amount,
-    latest_charge: charge.id,
-    last_payment_error: null,
-    next_action: null,
-  });
-  ctx.events.publish({ type: 'payment_intent.succeeded', object: succeeded, request });
-  const completed = completeSession(ctx, session, { paymentIntent: succeeded.id, customer, email, name }, request);
-  return { status: 'succeeded', session: completed };
+  return attempt.email ?? session.customer_email ?? (existing ? ctx.store.customers.get(existing)?.email : null) ?? attempt.paymentMethod.billing_details.email;
 }
 
-function decline(
-  ctx: EmulatorContext,
-  session: Stripe.Checkout.Session,
-  intent: Stripe.PaymentIntent,
-  attempt: PaymentAttempt,
-  declineCode: DeclineCode,
-): PaymentOutcome {
-  const { paymentMethod, request } = attempt;
-  const charge = createCharge(ctx, { paymentIntent: intent, paymentMethod, declineCode, authenticated: false }, request);
-  const error = declineError(declineCode, charge.id, paymentMethod);
-  const failed = ctx.store.paymentIntents.put({
-    ...intent,
-    status: 'requires_payment_method',
-    latest_charge: charge.id,
-    last_payment_error: error,
-    payment_method: null,
-    next_action: null,
-  });
-  ctx.events.publish({ type: 'payment_intent.payment_failed', object: failed, request });
-  return { status: 'failed', session, error: { ...error, payment_intent: failed } };
+/**
+ * The customer the payment is for: the session's, or with `customer_creation=always` one made
+ * (once, kept on the PaymentIntent) when the customer first confirms, as Stripe does.
+ */
+function ensureCustomer(ctx: EmulatorContext, session: Stripe.Checkout.Session, intent: Stripe.PaymentIntent, attempt: PaymentAttempt): Stripe.PaymentIntent {
+  if (intent.customer !== null || session.customer_creation !== 'always') return intent;
+  const customer = createCustomer(ctx, { email: payerEmail(ctx, session, attempt), name: attempt.paymentMethod.billing_details.name }, attempt.request);
+  return ctx.store.paymentIntents.put({ ...intent, customer: customer.id });
+}
+
+/** Maps a confirmation to the session's outcome, completing the session when the payment succeeded or is processing. */
+function outcomeOf(ctx: EmulatorContext, session: Stripe.Checkout.Session, result: ConfirmResult, attempt: PaymentAttempt): PaymentOutcome {
+  const { paymentIntent, error } = result;
+  if (error) return { status: 'failed', session, error };
+  if (paymentIntent.status === 'requires_action') return { status: 'requires_action', session, paymentIntent };
+  const completed = completeSession(
+    ctx,
+    session,
+    {
+      paymentIntent: paymentIntent.id,
+      customer: idOf(paymentIntent.customer as string | null),
+      email: payerEmail(ctx, session, attempt),
+      name: attempt.paymentMethod.billing_details.name,
+      paymentStatus: paymentIntent.status === 'succeeded' ? 'paid' : 'unpaid',
+    },
+    attempt.request,
+  );
+  return { status: 'succeeded', session: completed };
 }
 
 /** URL of the emulator's 3-D Secure challenge page for a session. */
@@ -95,39 +87,34 @@ export function authenticationUrl(ctx: EmulatorContext, sessionId: string): stri
 }
 
 /**
- * Pays an `open` Checkout Session with a test card PaymentMethod, as Stripe Checkout does:
- * creates the PaymentIntent on the first attempt, then, depending on the test card,
- * succeeds (`charge.succeeded`, `payment_intent.succeeded`, `checkout.session.completed`; a
- * customer is created first when `customer_creation` is `always`), declines (`charge.failed`,
- * `payment_intent.payment_failed`; the session stays open) or asks for 3-D Secure
- * (`payment_intent.requires_action`).
+ * Pays an `open` Checkout Session with a test card or test IBAN PaymentMethod, as Stripe
+ * Checkout does: creates the PaymentIntent on the first attempt and confirms it on-session
+ * (see `confirmPaymentIntent`). Succeeded: `checkout.session.completed` (`paid`); SEPA:
+ * `checkout.session.completed` (`unpaid`), the result of the debit comes later
+ * (`async-payments.ts`); declined: the session stays open; 3-D Secure: `requires_action`.
+ * A PaymentMethod of a type the session does not accept is a 400 (nothing changed).
  */
 export function payCheckoutSession(ctx: EmulatorContext, openSession: Stripe.Checkout.Session, attempt: PaymentAttempt): PaymentOutcome {
-  const testCard = testCardByFingerprint(attempt.paymentMethod.card?.fingerprint);
-  if (!testCard) throw new Error(`PaymentMethod ${attempt.paymentMethod.id} is not a test card`);
-  const { session, intent } = ensurePaymentIntent(ctx, openSession, attempt.request);
-  const behaviour = testCard.behaviour;
-  switch (behaviour.kind) {
-    case 'succeed':
-      return succeed(ctx, session, intent, attempt, false);
-    case 'decline':
-      return decline(ctx, session, intent, attempt, behaviour.declineCode);
-    case 'authenticate': {
-      const pending = ctx.store.paymentIntents.put({
-        ...intent,
-        status: 'requires_action',
-        payment_method: attempt.paymentMethod.id,
-        last_payment_error: null,
-        next_action: { type: 'redirect_to_url', redirect_to_url: { url: authenticationUrl(ctx, session.id), return_url: `${ctx.baseUrl()}/c/pay/${session.id}` } },
-      });
-      ctx.events.publish({ type: 'payment_intent.requires_action', object: pending, request: attempt.request });
-      return { status: 'requires_action', session, paymentIntent: pending };
-    }
+  const { paymentMethod } = attempt;
+  // `subscription` mode: the billing module makes the subscription and charges its first invoice.
+  if (openSession.mode === 'subscription') return paySubscriptionCheckout(ctx, openSession, attempt);
+  if (!openSession.payment_method_types.includes(paymentMethod.type)) {
+    throw invalidRequest(`This Checkout Session does not accept PaymentMethods of type \`${paymentMethod.type}\`.`, { param: 'payment_method' });
   }
+  if (paymentMethod.type === 'card' && !testCardByFingerprint(paymentMethod.card?.fingerprint)) throw new Error(`PaymentMethod ${paymentMethod.id} is not a test card`);
+  const { session, intent } = ensurePaymentIntent(ctx, openSession, attempt.request);
+  const withCustomer = ensureCustomer(ctx, session, intent, attempt);
+  const nextAction: Stripe.PaymentIntent.NextAction = {
+    type: 'redirect_to_url',
+    redirect_to_url: { url: authenticationUrl(ctx, session.id), return_url: `${ctx.baseUrl()}/c/pay/${session.id}` },
+  };
+  const result = confirmPaymentIntent(ctx, withCustomer, { paymentMethod, offSession: false, request: attempt.request, nextAction });
+  return outcomeOf(ctx, session, result, attempt);
 }
 
 /** The PaymentIntent of a session waiting for 3-D Secure, if any. */
 export function pendingAuthentication(ctx: EmulatorContext, session: Stripe.Checkout.Session): Stripe.PaymentIntent | undefined {
+  if (session.mode === 'subscription') return pendingSubscriptionAuthentication(ctx, session);
   const id = idOf(session.payment_intent);
   const intent = id === null ? undefined : ctx.store.paymentIntents.get(id);
   return intent?.status === 'requires_action' ? intent : undefined;
@@ -135,9 +122,8 @@ export function pendingAuthentication(ctx: EmulatorContext, session: Stripe.Chec
 
 /**
  * Finishes the 3-D Secure step of a session's payment (which must be pending, see
- * {@link pendingAuthentication}): approved, the card is charged as on success; refused, the
- * PaymentIntent returns to `requires_payment_method` with Stripe's
- * `payment_intent_authentication_failure` error and `payment_intent.payment_failed` (no charge).
+ * {@link pendingAuthentication}): approved, the card is charged and the session completes;
+ * refused, the PaymentIntent returns to `requires_payment_method` (see `authenticatePaymentIntent`).
  */
 export function authenticateCheckoutPayment(
   ctx: EmulatorContext,
@@ -145,12 +131,10 @@ export function authenticateCheckoutPayment(
   intent: Stripe.PaymentIntent,
   outcome: { approve: boolean; request: Stripe.Event.Request },
 ): PaymentOutcome {
-  const paymentMethod = ctx.store.paymentMethods.get(idOf(intent.payment_method) ?? '');
+  if (session.mode === 'subscription') return authenticateSubscriptionCheckout(ctx, session, intent, outcome);
+  const paymentMethod = ctx.store.paymentMethods.get(idOf(intent.payment_method as string | null) ?? '');
   if (!paymentMethod) throw new Error(`PaymentIntent ${intent.id} has no PaymentMethod`);
+  const result = authenticatePaymentIntent(ctx, intent, outcome.approve, outcome.request);
   // The email typed with the card was saved on the PaymentMethod's billing details.
-  if (outcome.approve) return succeed(ctx, session, intent, { paymentMethod, email: null, request: outcome.request }, true);
-  const error = authenticationFailure(paymentMethod);
-  const failed = ctx.store.paymentIntents.put({ ...intent, status: 'requires_payment_method', payment_method: null, next_action: null, last_payment_error: error });
-  ctx.events.publish({ type: 'payment_intent.payment_failed', object: failed, request: outcome.request });
-  return { status: 'failed', session, error: { ...error, payment_intent: failed } };
+  return outcomeOf(ctx, session, result, { paymentMethod, email: null, request: outcome.request });
 }

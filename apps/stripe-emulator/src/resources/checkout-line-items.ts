@@ -28,8 +28,11 @@ type PlannedItem = { quantity: number } & (
   | { priceData: NonNullable<LineItemParam['price_data']> }
 );
 
-/** Checks every line item (prices exist, are one-time and share a currency) without changing state. */
-export function planLineItems(ctx: EmulatorContext, items: readonly LineItemParam[]): PlannedItem[] {
+/**
+ * Checks every line item (prices exist, share a currency; one-time in `payment` mode, and at
+ * least one recurring in `subscription` mode) without changing state.
+ */
+export function planLineItems(ctx: EmulatorContext, items: readonly LineItemParam[], mode: 'payment' | 'subscription' = 'payment'): PlannedItem[] {
   if (items.length === 0) throw invalidRequest('`line_items` must contain at least one item.', { param: 'line_items' });
   const planned = items.map((item, index): PlannedItem => {
     const param = `line_items[${index}]`;
@@ -39,7 +42,7 @@ export function planLineItems(ctx: EmulatorContext, items: readonly LineItemPara
     if (item.price !== undefined) {
       const price = ctx.store.prices.get(item.price);
       if (!price) throw resourceMissing('price', item.price, `${param}[price]`);
-      if (price.type === 'recurring') {
+      if (price.type === 'recurring' && mode === 'payment') {
         throw invalidRequest(
           'You specified `payment` mode but passed a recurring price. Either switch to `subscription` mode or use only one-time prices.',
           { param: `${param}[price]` },
@@ -57,6 +60,9 @@ export function planLineItems(ctx: EmulatorContext, items: readonly LineItemPara
     if (product !== undefined && !ctx.store.products.get(product)) throw resourceMissing('product', product, `${param}[price_data][product]`);
     return { quantity: item.quantity, priceData: item.price_data };
   });
+  if (mode === 'subscription' && !planned.some((item) => 'price' in item && item.price.type === 'recurring')) {
+    throw invalidRequest('You must provide at least one recurring price in `subscription` mode when using prices.', { param: 'line_items' });
+  }
   const currencies = new Set(planned.map((item) => ('price' in item ? item.price.currency : item.priceData.currency)));
   if (currencies.size > 1) throw invalidRequest('All line items must have the same currency.', { param: 'line_items' });
   return planned;

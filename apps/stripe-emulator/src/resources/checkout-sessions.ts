@@ -23,11 +23,19 @@ const createParams = p.object({
   customer_email: p.email().optional(),
   customer_creation: p.oneOf(['always', 'if_required']).optional(),
   expires_at: p.integer().optional(),
-  payment_method_types: p.array(p.oneOf(['card'])).optional(),
+  payment_method_types: p.array(p.oneOf(['card', 'sepa_debit'])).optional(),
+  subscription_data: p
+    .object({
+      trial_period_days: p.integer({ min: 1, max: 730 }).optional(),
+      metadata: p.metadata().optional(),
+      description: p.string(500).optional(),
+    })
+    .optional(),
   payment_intent_data: p
     .object({
       description: p.string(1000).optional(),
       metadata: p.metadata().optional(),
+      setup_future_usage: p.oneOf(['on_session', 'off_session']).optional(),
       shipping: p
         .object({
           name: p.string(),
@@ -88,9 +96,13 @@ export interface SessionCompletion {
   customer: string | null;
   email: string | null;
   name: string | null;
+  paymentStatus: 'paid' | 'unpaid';
 }
 
-/** Marks a session `complete`/`paid` and publishes `checkout.session.completed`. */
+/**
+ * Marks a session `complete` and publishes `checkout.session.completed`: `paid`, or `unpaid`
+ * while a delayed payment (SEPA Direct Debit) is `processing` (https://docs.stripe.com/checkout/fulfillment#delayed-notification).
+ */
 export function completeSession(
   ctx: EmulatorContext,
   session: Stripe.Checkout.Session,
@@ -100,7 +112,7 @@ export function completeSession(
   const completed = ctx.store.checkoutSessions.put({
     ...session,
     status: 'complete',
-    payment_status: 'paid',
+    payment_status: completion.paymentStatus,
     payment_intent: completion.paymentIntent,
     customer: completion.customer,
     customer_details: {
@@ -127,8 +139,15 @@ export function completeSession(
  */
 const create: ApiHandler = (req, ctx) => {
   const params = parseParams(createParams, req.params);
-  if (params.mode !== 'payment') {
-    throw invalidRequest(`The Stripe emulator does not support \`mode=${params.mode}\` yet; use \`payment\`.`, { param: 'mode' });
+  if (params.mode === 'setup') {
+    throw invalidRequest(`The Stripe emulator does not support \`mode=${params.mode}\` yet; use \`payment\` or \`subscription\`.`, { param: 'mode' });
+  }
+  const mode = params.mode;
+  if (params.subscription_data !== undefined && mode !== 'subscription') {
+    throw invalidRequest('You can only specify `subscription_data` in `subscription` mode.', { param: 'subscription_data' });
+  }
+  if (params.payment_intent_data !== undefined && mode !== 'payment') {
+    throw invalidRequest('You can only specify `payment_intent_data` in `payment` mode.', { param: 'payment_intent_data' });
   }
   if (params.customer !== undefined && params.customer_email !== undefined) {
     throw invalidRequest('You may only specify one of these parameters: customer, customer_email.', { param: 'customer_email' });
@@ -142,10 +161,17 @@ const create: ApiHandler = (req, ctx) => {
   if (expiresAt > created + MAX_LIFETIME) {
     throw invalidRequest('The `expires_at` timestamp must be less than 24 hours from Checkout Session creation.', { param: 'expires_at' });
   }
-  const planned = planLineItems(ctx, params.line_items);
+  const planned = planLineItems(ctx, params.line_items, mode);
 
   const lineItems = createLineItems(ctx, planned);
-  const amount = lineItems.reduce((sum, item) => sum + item.amount_total, 0);
+  // With a trial nothing is due today (https://docs.stripe.com/payments/checkout/free-trials).
+  const trial = mode === 'subscription' && params.subscription_data?.trial_period_days !== undefined;
+  const amount = trial ? 0 : lineItems.reduce((sum, item) => sum + item.amount_total, 0);
+  const paymentMethodTypes = params.payment_method_types ?? ['card'];
+  // SEPA Direct Debit debits euros only (https://docs.stripe.com/payments/sepa-debit).
+  if (paymentMethodTypes.includes('sepa_debit') && lineItems.some((item) => item.currency !== 'eur')) {
+    throw invalidRequest('The payment method type `sepa_debit` only supports the following currencies: eur.', { param: 'payment_method_types' });
+  }
   const id = newId('cs_test');
   const session: Stripe.Checkout.Session = {
     id,
@@ -171,7 +197,8 @@ const create: ApiHandler = (req, ctx) => {
     custom_text: { after_submit: null, shipping_address: null, submit: null, terms_of_service_acceptance: null },
     customer: customer?.id ?? null,
     customer_account: null,
-    customer_creation: customer ? null : (params.customer_creation ?? 'always'),
+    // Subscription mode always makes a customer (https://docs.stripe.com/api/checkout/sessions/create#create_checkout_session-customer_creation).
+    customer_creation: customer || mode === 'subscription' ? null : (params.customer_creation ?? 'always'),
     customer_details: null,
     customer_email: params.customer_email ?? null,
     discounts: [],
@@ -183,14 +210,14 @@ const create: ApiHandler = (req, ctx) => {
     locale: null,
     managed_payments: null,
     metadata: mergeMetadata({}, params.metadata),
-    mode: 'payment',
+    mode,
     origin_context: null,
     payment_intent: null,
     payment_link: null,
-    payment_method_collection: 'if_required',
+    payment_method_collection: mode === 'subscription' ? 'always' : 'if_required',
     payment_method_configuration_details: null,
-    payment_method_options: { card: { request_three_d_secure: 'automatic' } },
-    payment_method_types: ['card'],
+    payment_method_options: paymentMethodTypes.includes('card') ? { card: { request_three_d_secure: 'automatic' } } : {},
+    payment_method_types: paymentMethodTypes,
     payment_status: 'unpaid',
     permissions: null,
     phone_number_collection: { enabled: false },
@@ -217,10 +244,21 @@ const create: ApiHandler = (req, ctx) => {
     paymentIntentData: {
       description: intentData?.description ?? null,
       metadata: mergeMetadata({}, intentData?.metadata),
+      setupFutureUsage: intentData?.setup_future_usage ?? null,
       shipping: shipping
         ? { name: shipping.name, address: shipping.address ?? undefined, carrier: shipping.carrier ?? null, phone: shipping.phone ?? null, tracking_number: shipping.tracking_number ?? null }
         : null,
     },
+    ...(mode === 'subscription'
+      ? {
+          subscriptionData: {
+            trialPeriodDays: params.subscription_data?.trial_period_days ?? null,
+            metadata: mergeMetadata({}, params.subscription_data?.metadata),
+            description: params.subscription_data?.description ?? null,
+            subscription: null,
+          },
+        }
+      : {}),
   });
   return ctx.store.checkoutSessions.put(session);
 };

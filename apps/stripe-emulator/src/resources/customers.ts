@@ -5,10 +5,12 @@ import { nowSeconds } from '../core/clock';
 import type { EmulatorContext } from '../core/context';
 import { previousAttributes } from '../core/events';
 import { newId } from '../core/ids';
-import { resourceMissing } from '../http/errors';
+import { invalidRequest, resourceMissing } from '../http/errors';
 import { paginate } from '../http/lists';
 import { listParams, p, parseParams } from '../http/params';
 import type { ApiHandler, ResourceModule } from '../http/route';
+import { testCardByAlias } from '../payments/test-cards';
+import { attachPaymentMethod, resolvePaymentMethod } from './payment-methods';
 import { addressParam, definedEntries, mergeMetadata, noParams } from './shared';
 
 const fields = {
@@ -19,8 +21,10 @@ const fields = {
   name: p.nullableString(256).optional(),
   phone: p.nullableString(20).optional(),
   preferred_locales: p.array(p.string(20)).optional(),
+  invoice_settings: p.object({ default_payment_method: p.nullableString().optional() }).optional(),
 };
-const createParams = p.object(fields);
+// `test_clock`: the customer lives in that test clock's time (billing helper; see billing/time.ts).
+const createParams = p.object({ ...fields, payment_method: p.string().optional(), test_clock: p.string().optional() });
 const updateParams = p.object(fields);
 const listQuery = p.object({ ...listParams, email: p.string(512).optional() });
 
@@ -35,14 +39,14 @@ export function requireCustomer(ctx: EmulatorContext, id: string, param = 'id'):
 }
 
 /** Creates a customer shaped like Stripe's and publishes `customer.created`. */
-export function createCustomer(ctx: EmulatorContext, input: CustomerFields, request: Stripe.Event.Request): Stripe.Customer {
-  const { metadata, ...rest } = definedEntries(input);
+export function createCustomer(ctx: EmulatorContext, input: Omit<CustomerFields, 'payment_method'>, request: Stripe.Event.Request): Stripe.Customer {
+  const { metadata, invoice_settings, ...rest } = definedEntries(input);
   const customer: Stripe.Customer = {
     id: newId('cus'),
     object: 'customer',
     address: null,
     balance: 0,
-    created: nowSeconds(),
+    created: (typeof input.test_clock === 'string' ? ctx.store.testClocks.get(input.test_clock)?.frozen_time : undefined) ?? nowSeconds(),
     currency: null,
     default_source: null,
     delinquent: false,
@@ -50,7 +54,7 @@ export function createCustomer(ctx: EmulatorContext, input: CustomerFields, requ
     discount: null,
     email: null,
     invoice_prefix: randomBytes(4).toString('hex').toUpperCase(),
-    invoice_settings: { custom_fields: null, default_payment_method: null, footer: null, rendering_options: null },
+    invoice_settings: { custom_fields: null, default_payment_method: invoice_settings?.default_payment_method ?? null, footer: null, rendering_options: null },
     livemode: false,
     metadata: mergeMetadata({}, metadata),
     name: null,
@@ -67,8 +71,38 @@ export function createCustomer(ctx: EmulatorContext, input: CustomerFields, requ
   return customer;
 }
 
-/** POST /v1/customers (https://docs.stripe.com/api/customers/create). */
-const create: ApiHandler = (req, ctx) => createCustomer(ctx, parseParams(createParams, req.params), req.request);
+/**
+ * A new `invoice_settings[default_payment_method]` must be attached to the customer
+ * (https://docs.stripe.com/api/customers/update#update_customer-invoice_settings-default_payment_method);
+ * `attaching` is the PaymentMethod a create attaches first. 400, nothing changed, otherwise.
+ */
+function checkDefaultPaymentMethod(ctx: EmulatorContext, customerId: string | null, id: string | null | undefined, attaching?: string): void {
+  if (id === null || id === undefined || id === attaching) return;
+  const paymentMethod = ctx.store.paymentMethods.get(id);
+  const param = 'invoice_settings[default_payment_method]';
+  if (!paymentMethod) throw resourceMissing('PaymentMethod', id, param);
+  if (customerId === null || paymentMethod.customer !== customerId) {
+    throw invalidRequest(`The customer does not have a payment method with the ID ${id}. The payment method must be attached to the customer.`, { param });
+  }
+}
+
+/**
+ * POST /v1/customers (https://docs.stripe.com/api/customers/create). `payment_method` (an id or
+ * a test alias) is attached to the new customer (`payment_method.attached` after `customer.created`).
+ */
+const create: ApiHandler = (req, ctx) => {
+  const { payment_method, ...fields } = parseParams(createParams, req.params);
+  if (fields.test_clock !== undefined && !ctx.store.testClocks.get(fields.test_clock)) throw resourceMissing('test_helpers.test_clock', fields.test_clock, 'test_clock');
+  const known = payment_method === undefined ? undefined : ctx.store.paymentMethods.get(payment_method);
+  if (payment_method !== undefined && !known && !testCardByAlias(payment_method)) throw resourceMissing('PaymentMethod', payment_method, 'payment_method');
+  if (known && known.customer !== null) throw invalidRequest('The payment method you provided has already been attached to a customer.', { param: 'payment_method' });
+  const paymentMethod = payment_method === undefined ? undefined : (known ?? resolvePaymentMethod(ctx, payment_method, 'payment_method'));
+  checkDefaultPaymentMethod(ctx, null, fields.invoice_settings?.default_payment_method, payment_method);
+  const defaultPaymentMethod = fields.invoice_settings?.default_payment_method === payment_method ? paymentMethod?.id : fields.invoice_settings?.default_payment_method;
+  const customer = createCustomer(ctx, { ...fields, invoice_settings: { default_payment_method: defaultPaymentMethod ?? null } }, req.request);
+  if (paymentMethod) attachPaymentMethod(ctx, paymentMethod, customer.id, req.request);
+  return customer;
+};
 
 /** GET /v1/customers/:id */
 const retrieve: ApiHandler = (req, ctx) => {
@@ -79,8 +113,17 @@ const retrieve: ApiHandler = (req, ctx) => {
 /** POST /v1/customers/:id — publishes `customer.updated` with `previous_attributes` when something changed. */
 const update: ApiHandler = (req, ctx) => {
   const before = requireCustomer(ctx, req.path.id ?? '');
-  const { metadata, ...rest } = definedEntries(parseParams(updateParams, req.params));
-  const after: Stripe.Customer = { ...before, ...rest, metadata: mergeMetadata(before.metadata, metadata) };
+  const { metadata, invoice_settings, ...rest } = definedEntries(parseParams(updateParams, req.params));
+  checkDefaultPaymentMethod(ctx, before.id, invoice_settings?.default_payment_method);
+  const after: Stripe.Customer = {
+    ...before,
+    ...rest,
+    metadata: mergeMetadata(before.metadata, metadata),
+    invoice_settings:
+      invoice_settings?.default_payment_method === undefined
+        ? before.invoice_settings
+        : { ...before.invoice_settings, default_payment_method: invoice_settings.default_payment_method },
+  };
   const changed = previousAttributes(before, after);
   if (Object.keys(changed).length === 0) return before;
   ctx.store.customers.put(after);

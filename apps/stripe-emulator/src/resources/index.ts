@@ -1,13 +1,22 @@
 import type { ResourceModule } from '../http/route';
+import { billingMeters } from './billing-meters';
 import { charges } from './charges';
 import { checkoutSessions } from './checkout-sessions';
 import { customers } from './customers';
+import { disputes } from './disputes';
 import { events } from './events';
 import { paymentIntents } from './payment-intents';
 import { paymentMethods } from './payment-methods';
 import { paymentPages } from './payment-pages';
 import { prices } from './prices';
 import { products } from './products';
+import { refunds } from './refunds';
+import { webhookEndpoints } from './webhook-endpoints';
+import { invoiceItems } from './invoice-items';
+import { invoices } from './invoices';
+import { billingPortal } from './billing-portal';
+import { subscriptions } from './subscriptions';
+import { testClocks } from './test-clocks';
 
 /** Every emulated API resource; add a module here to serve it. */
 export const RESOURCES: readonly ResourceModule[] = [
@@ -19,5 +28,14 @@ export const RESOURCES: readonly ResourceModule[] = [
   paymentPages,
   paymentIntents,
   charges,
+  refunds,
+  disputes,
   events,
+  billingMeters,
+  webhookEndpoints,
+  testClocks,
+  subscriptions,
+  invoices,
+  invoiceItems,
+  billingPortal,
 ];

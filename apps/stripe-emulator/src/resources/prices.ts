@@ -30,10 +30,24 @@ const createParams = p.object({
     .object({
       interval: p.oneOf(['day', 'week', 'month', 'year']),
       interval_count: p.integer({ min: 1 }).optional(),
+      usage_type: p.oneOf(['licensed', 'metered']).optional(),
+      meter: p.string().optional(),
+      trial_period_days: p.integer({ min: 0, max: 730 }).optional(),
     })
     .optional(),
+  transfer_lookup_key: p.boolean().optional(),
 });
-const listQuery = p.object({ ...listParams, active: p.boolean().optional(), product: p.string().optional() });
+const listQuery = p.object({
+  ...listParams,
+  active: p.boolean().optional(),
+  product: p.string().optional(),
+  lookup_keys: p.array(p.string(200)).optional(),
+  type: p.oneOf(['one_time', 'recurring']).optional(),
+  currency: p.currency().optional(),
+});
+
+/** Most intervals a recurring price may span: 3 years (https://docs.stripe.com/api/prices/create#create_price-recurring-interval_count). */
+const MAX_INTERVAL_COUNT = { day: 1095, week: 156, month: 36, year: 3 } as const;
 
 type PriceFields = z.output<typeof createParams>;
 
@@ -66,7 +80,13 @@ function buildPrice(input: Omit<PriceFields, 'product' | 'product_data'>, produc
     nickname: input.nickname ?? null,
     product: productId,
     recurring: input.recurring
-      ? { interval: input.recurring.interval, interval_count: input.recurring.interval_count ?? 1, meter: null, trial_period_days: null, usage_type: 'licensed' }
+      ? {
+          interval: input.recurring.interval,
+          interval_count: input.recurring.interval_count ?? 1,
+          meter: input.recurring.meter ?? null,
+          trial_period_days: input.recurring.trial_period_days ?? null,
+          usage_type: input.recurring.usage_type ?? 'licensed',
+        }
       : null,
     tax_behavior: 'unspecified',
     tiers_mode: null,
@@ -98,8 +118,19 @@ const create: ApiHandler = (req, ctx) => {
   if (product === undefined && product_data === undefined) {
     throw invalidRequest('Missing required param: product.', { param: 'product', code: 'parameter_missing' });
   }
+  checkRecurring(ctx, fields.recurring);
+  const previousHolder = fields.lookup_key ? ctx.store.prices.all().find((price) => price.lookup_key === fields.lookup_key) : undefined;
+  if (previousHolder && !fields.transfer_lookup_key) {
+    throw invalidRequest(`A price (\`${previousHolder.id}\`) already uses that lookup key.`, { param: 'lookup_key' });
+  }
   const productId = product !== undefined ? requireProduct(ctx, product, 'product').id : createProduct(ctx, product_data!, req.request).id;
-  const price = ctx.store.prices.put(buildPrice(fields, productId));
+  if (previousHolder) {
+    // `transfer_lookup_key=true` moves the key to the new price (https://docs.stripe.com/api/prices/create#create_price-transfer_lookup_key).
+    const released = ctx.store.prices.put({ ...previousHolder, lookup_key: null });
+    ctx.events.publish({ type: 'price.updated', object: released, previousAttributes: { lookup_key: previousHolder.lookup_key }, request: req.request });
+  }
+  const { transfer_lookup_key: _transfer, ...priceFields } = fields;
+  const price = ctx.store.prices.put(buildPrice(priceFields, productId));
   ctx.events.publish({ type: 'price.created', object: price, request: req.request });
   return price;
 };
@@ -110,12 +141,39 @@ const retrieve: ApiHandler = (req, ctx) => {
   return requirePrice(ctx, req.path.id ?? '');
 };
 
-/** GET /v1/prices — newest first, optionally filtered by `active` and `product`. */
+/**
+ * Checks `recurring`: `interval_count` at most 3 years; `usage_type=metered` needs a `meter`
+ * (the only metered prices since API 2025-03-31.basil), which must exist; `meter` only with `metered`.
+ */
+function checkRecurring(ctx: EmulatorContext, recurring: PriceFields['recurring']): void {
+  if (!recurring) return;
+  const count = recurring.interval_count ?? 1;
+  if (count > MAX_INTERVAL_COUNT[recurring.interval]) {
+    throw invalidRequest('The maximum billing interval is 3 years (1095 days, 156 weeks, 36 months or 3 years).', { param: 'recurring[interval_count]' });
+  }
+  if (recurring.usage_type === 'metered' && recurring.meter === undefined) {
+    throw invalidRequest('Metered prices must be backed by a meter: pass `recurring[meter]`.', { param: 'recurring[meter]', code: 'parameter_missing' });
+  }
+  if (recurring.meter !== undefined && recurring.usage_type !== 'metered') {
+    throw invalidRequest('`recurring[meter]` can only be set when `recurring[usage_type]` is `metered`.', { param: 'recurring[meter]' });
+  }
+  if (recurring.meter !== undefined && !ctx.store.billingMeters.get(recurring.meter)) throw resourceMissing('billing.meter', recurring.meter, 'recurring[meter]');
+}
+
+/** GET /v1/prices — newest first; filters `active`, `product`, `lookup_keys[]`, `type`, `currency`. */
 const list: ApiHandler = (req, ctx) => {
   const query = parseParams(listQuery, req.params);
+  const keys = query.lookup_keys === undefined ? null : new Set(query.lookup_keys);
   const all = ctx.store.prices
     .newestFirst()
-    .filter((price) => (query.active === undefined || price.active === query.active) && (query.product === undefined || price.product === query.product));
+    .filter(
+      (price) =>
+        (query.active === undefined || price.active === query.active) &&
+        (query.product === undefined || price.product === query.product) &&
+        (keys === null || (price.lookup_key !== null && keys.has(price.lookup_key))) &&
+        (query.type === undefined || price.type === query.type) &&
+        (query.currency === undefined || price.currency === query.currency),
+    );
   return paginate(all, query, '/v1/prices');
 };
 

@@ -12,6 +12,10 @@ export interface DeliveryAttempt {
   eventId: string;
   eventType: string;
   endpointUrl: string;
+  /** `we_...` for endpoints created through `/v1/webhook_endpoints`, `null` for configured ones (options/env). */
+  endpointId: string | null;
+  /** Whether the attempt was a manual resend (`POST /_emulator/events/{id}/resend`), which is never retried. */
+  manual: boolean;
   /** 1 for the first delivery, 2 for the first retry, ... */
   attempt: number;
   /** HTTP status of the endpoint's answer, `null` if none arrived. */
@@ -28,7 +32,14 @@ export interface DeliveryAttempt {
 }
 
 export interface DispatcherOptions {
+  /** Configured endpoints (options/env): they receive every event. */
   endpoints: readonly WebhookEndpoint[];
+  /**
+   * Endpoints created through `/v1/webhook_endpoints` (read at every use, so updates, disabling
+   * and deletion apply to deliveries already scheduled): they receive the events matching their
+   * `enabled_events` (`*` for all) while their `status` is `enabled`, signed with their own `secret`.
+   */
+  apiEndpoints?: () => readonly Stripe.WebhookEndpoint[];
   /** Delays between attempts in ms; an event is tried at most `retryScheduleMs.length + 1` times. */
   retryScheduleMs: readonly number[];
   /** Per-attempt timeout in ms (Stripe waits up to about 10 s for an answer). */
@@ -38,14 +49,27 @@ export interface DispatcherOptions {
   onDelivered: (eventId: string) => void;
 }
 
+/** Where a delivery goes: a configured endpoint (`id: null`), or the id of an API-created one. */
+type Target = { id: null; endpoint: WebhookEndpoint } | { id: string };
+
 interface Delivery {
   eventId: string;
   eventType: string;
   payload: string;
-  endpoint: WebhookEndpoint;
+  target: Target;
+  manual: boolean;
+}
+
+/** Whether an endpoint's `enabled_events` select events of `type` (https://docs.stripe.com/api/webhook_endpoints/object). */
+export function endpointWants(endpoint: Stripe.WebhookEndpoint, type: string): boolean {
+  return endpoint.status === 'enabled' && (endpoint.enabled_events.includes('*') || endpoint.enabled_events.includes(type));
 }
 
 const MAX_LOGGED_ATTEMPTS = 5000;
+
+/** Identifies an endpoint in the attempt log: the `we_...` id, or the URL of a configured endpoint. */
+const targetKey = (attempt: Pick<DeliveryAttempt, 'endpointId' | 'endpointUrl'>) => attempt.endpointId ?? attempt.endpointUrl;
+const keyOf = (target: Target) => (target.id === null ? target.endpoint.url : target.id);
 
 function describe(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
@@ -71,13 +95,35 @@ export class WebhookDispatcher implements EventSink {
     this.#endpoints = [...options.endpoints];
   }
 
-  get endpointCount(): number {
-    return this.#endpoints.length;
+  /** Number of endpoints events of `type` go to: every configured one and the enabled API endpoints that want it. */
+  endpointCountFor(type: string): number {
+    return this.#targetsFor(type).length;
   }
 
   /** URLs of the configured endpoints. */
   get endpointUrls(): string[] {
     return this.#endpoints.map((endpoint) => endpoint.url);
+  }
+
+  #apiEndpoints(): readonly Stripe.WebhookEndpoint[] {
+    return this.options.apiEndpoints?.() ?? [];
+  }
+
+  #targetsFor(type: string): Target[] {
+    return [
+      ...this.#endpoints.map((endpoint): Target => ({ id: null, endpoint })),
+      ...this.#apiEndpoints()
+        .filter((endpoint) => endpointWants(endpoint, type))
+        .map((endpoint): Target => ({ id: endpoint.id })),
+    ];
+  }
+
+  /** The URL and secret a target has now; `null` for an API endpoint deleted or disabled since. */
+  #resolve(target: Target): WebhookEndpoint | null {
+    if (target.id === null) return target.endpoint;
+    const endpoint = this.#apiEndpoints().find((candidate) => candidate.id === target.id);
+    if (!endpoint || endpoint.status !== 'enabled' || !endpoint.secret) return null;
+    return { url: endpoint.url, secret: endpoint.secret };
   }
 
   /** Adds an endpoint for events published from now on. */
@@ -89,9 +135,32 @@ export class WebhookDispatcher implements EventSink {
   enqueue(event: Stripe.Event): void {
     if (this.#closing.signal.aborted) return;
     const payload = JSON.stringify(event, null, 2);
-    for (const endpoint of this.#endpoints) {
-      this.#schedule({ eventId: event.id, eventType: event.type, payload, endpoint }, 1, 0);
+    for (const target of this.#targetsFor(event.type)) {
+      this.#schedule({ eventId: event.id, eventType: event.type, payload, target, manual: false }, 1, 0);
     }
+  }
+
+  /**
+   * Delivers `event` again, as the Dashboard's "Resend" does: once (no automatic retries) to
+   * `endpoint` (a configured endpoint's URL or an API endpoint's `we_...` id), or else to every
+   * endpoint that would receive it now. Returns the number of deliveries scheduled.
+   */
+  resend(event: Stripe.Event, endpoint?: string): number {
+    if (this.#closing.signal.aborted) return 0;
+    const payload = JSON.stringify(event, null, 2);
+    let targets = this.#targetsFor(event.type);
+    if (endpoint !== undefined) {
+      const api = this.#apiEndpoints().find((candidate) => candidate.id === endpoint && candidate.status === 'enabled');
+      targets = [
+        ...this.#endpoints.filter((configured) => configured.url === endpoint).map((configured): Target => ({ id: null, endpoint: configured })),
+        ...(api ? [{ id: api.id } satisfies Target] : []),
+      ];
+    }
+    for (const target of targets) {
+      const previous = this.#attempts.filter((attempt) => attempt.eventId === event.id && targetKey(attempt) === keyOf(target)).length;
+      this.#schedule({ eventId: event.id, eventType: event.type, payload, target, manual: true }, previous + 1, 0);
+    }
+    return targets.length;
   }
 
   /** Every attempt so far, oldest first (the most recent 5000). */
@@ -127,11 +196,13 @@ export class WebhookDispatcher implements EventSink {
   }
 
   async #attempt(delivery: Delivery, attempt: number): Promise<void> {
+    const endpoint = this.#resolve(delivery.target);
+    if (!endpoint) return; // API endpoint disabled or deleted since: Stripe stops delivering.
     const started = Date.now();
     let status: number | null = null;
     let error: string | null = null;
     try {
-      const response = await fetch(delivery.endpoint.url, {
+      const response = await fetch(endpoint.url, {
         method: 'POST',
         headers: {
           'Content-Type': 'application/json; charset=utf-8',
@@ -139,7 +210,7 @@ export class WebhookDispatcher implements EventSink {
           'Cache-Control': 'no-cache',
           'Stripe-Signature': Stripe.webhooks.generateTestHeaderString({
             payload: delivery.payload,
-            secret: delivery.endpoint.secret,
+            secret: endpoint.secret,
             timestamp: Math.floor(started / 1000),
           }),
         },
@@ -154,11 +225,15 @@ export class WebhookDispatcher implements EventSink {
     if (this.#closing.signal.aborted) return;
 
     const ok = status !== null && status >= 200 && status < 300;
-    const retryDelay = ok ? undefined : this.options.retryScheduleMs[attempt - 1];
+    const key = keyOf(delivery.target);
+    const deliveredBefore = this.#attempts.some((logged) => logged.ok && logged.eventId === delivery.eventId && targetKey(logged) === key);
+    const retryDelay = ok || delivery.manual ? undefined : this.options.retryScheduleMs[attempt - 1];
     this.#record({
       eventId: delivery.eventId,
       eventType: delivery.eventType,
-      endpointUrl: delivery.endpoint.url,
+      endpointUrl: endpoint.url,
+      endpointId: delivery.target.id,
+      manual: delivery.manual,
       attempt,
       status,
       error,
@@ -167,7 +242,7 @@ export class WebhookDispatcher implements EventSink {
       timestamp: new Date(started).toISOString(),
       nextRetryInMs: retryDelay ?? null,
     });
-    if (ok) this.options.onDelivered(delivery.eventId);
+    if (ok && !deliveredBefore) this.options.onDelivered(delivery.eventId);
     else if (retryDelay !== undefined) this.#schedule(delivery, attempt + 1, retryDelay);
   }
 

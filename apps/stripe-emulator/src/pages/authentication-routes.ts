@@ -1,0 +1,60 @@
+import express, { type Response } from 'express';
+import type Stripe from 'stripe';
+import type { EmulatorContext } from '../core/context';
+import { NO_REQUEST } from '../core/events';
+import { authenticatePaymentIntent } from '../payments/pay';
+import { formatAmount, html, page } from './html';
+
+function renderChallenge(intent: Stripe.PaymentIntent, paymentMethod: Stripe.PaymentMethod | undefined): string {
+  const body = html`<div class="card" style="max-width: 440px; margin: 0 auto">
+    <h1>3-D Secure authentication</h1>
+    <p>Your bank asks you to confirm the payment of <strong>${formatAmount(intent.amount, intent.currency)}</strong>
+      ${paymentMethod?.card ? html`with the card ending in <strong>${paymentMethod.card.last4}</strong>` : ''}.</p>
+    <p class="muted">This is a test challenge: choose how it ends.</p>
+    <form method="post" action="/3ds/${intent.id}">
+      <button type="submit" name="action" value="complete">Complete authentication</button>
+      <button type="submit" name="action" value="fail" class="secondary">Fail authentication</button>
+    </form>
+  </div>`;
+  return page('Authenticate payment', body);
+}
+
+function renderDone(intent: Stripe.PaymentIntent): string {
+  const text = intent.status === 'succeeded' ? 'The payment succeeded.' : `This payment is not waiting for authentication (status: ${intent.status}).`;
+  return page('Authentication', html`<div class="card" style="max-width: 440px; margin: 0 auto"><h1>3-D Secure</h1><p>${text}</p></div>`);
+}
+
+/**
+ * The 3-D Secure challenge of API PaymentIntents (`next_action` of a PaymentIntent in
+ * `requires_action`, see `threeDSecureAction`): GET shows it; POST `action=complete|fail` ends it
+ * and redirects (303) to the `return_url` given at confirmation, if any.
+ */
+export function authenticationPages(ctx: EmulatorContext): express.Router {
+  const router = express.Router();
+  router.use(express.urlencoded({ extended: false, limit: '8kb' }));
+  const send = (res: Response, status: number, body: string) => res.status(status).set('Cache-Control', 'no-store').type('html').send(body);
+
+  router.get('/:id', (req, res) => {
+    const intent = ctx.store.paymentIntents.get(req.params.id);
+    if (!intent) return send(res, 404, page('Not found', html`<p>No such PaymentIntent: <code>${req.params.id}</code></p>`));
+    if (intent.status !== 'requires_action') return send(res, 200, renderDone(intent));
+    send(res, 200, renderChallenge(intent, ctx.store.paymentMethods.get(String(intent.payment_method))));
+  });
+
+  router.post('/:id', (req, res) => {
+    const intent = ctx.store.paymentIntents.get(req.params.id);
+    if (!intent) return send(res, 404, page('Not found', html`<p>No such PaymentIntent: <code>${req.params.id}</code></p>`));
+    if (intent.status !== 'requires_action') return send(res, 409, renderDone(intent));
+    const returnUrl = intent.next_action?.redirect_to_url?.return_url ?? null;
+    const approve = (req.body as Record<string, unknown> | undefined)?.action === 'complete';
+    const { paymentIntent } = authenticatePaymentIntent(ctx, intent, approve, NO_REQUEST);
+    if (returnUrl) {
+      const url = new URL(returnUrl);
+      url.searchParams.set('payment_intent', paymentIntent.id);
+      url.searchParams.set('payment_intent_client_secret', paymentIntent.client_secret ?? '');
+      return res.redirect(303, url.toString());
+    }
+    send(res, 200, renderDone(paymentIntent));
+  });
+  return router;
+}
