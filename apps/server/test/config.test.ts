@@ -38,7 +38,7 @@ describe('loadConfig', () => {
 
   it('requires the webhook secret with a real key, and the auth secret in production', () => {
     expect(problemsOf({ STRIPE_SECRET_KEY: 'sk_test_abcdefgh1234' })).toEqual(['STRIPE_WEBHOOK_SECRET: required when STRIPE_SECRET_KEY is set']);
-    expect(problemsOf({ NODE_ENV: 'production', STRIPE_SECRET_KEY: 'sk_live_abcdefgh1234', STRIPE_WEBHOOK_SECRET: 'whsec_abcdefgh1234' })).toEqual([
+    expect(problemsOf({ NODE_ENV: 'production', STRIPE_SECRET_KEY: 'sk_live_fake_0000', STRIPE_WEBHOOK_SECRET: 'whsec_abcdefgh1234' })).toEqual([
       'BETTER_AUTH_SECRET: required in production with real Stripe keys',
     ]);
     expect(problemsOf({ TOPUP_MIN_MINOR: '500', TOPUP_MAX_MINOR: '100' })).toEqual(['TOPUP_MAX_MINOR: must be >= TOPUP_MIN_MINOR']);
@@ -47,7 +47,7 @@ describe('loadConfig', () => {
   it('detects test and live keys without calling Stripe', () => {
     const base = { STRIPE_WEBHOOK_SECRET: 'whsec_abcdefgh1234', BETTER_AUTH_SECRET: 'y'.repeat(32) };
     expect(loadConfig({ ...base, STRIPE_SECRET_KEY: 'sk_test_abcdefgh1234' }, '/tmp').api.stripeMode).toBe('test');
-    expect(loadConfig({ ...base, STRIPE_SECRET_KEY: 'sk_live_abcdefgh1234' }, '/tmp').api.stripeMode).toBe('live');
-    expect(loadConfig({ ...base, STRIPE_SECRET_KEY: 'sk_live_abcdefgh1234' }, '/tmp').stripe.apiBase).toBeNull();
+    expect(loadConfig({ ...base, STRIPE_SECRET_KEY: 'sk_live_fake_0000' }, '/tmp').api.stripeMode).toBe('live');
+    expect(loadConfig({ ...base, STRIPE_SECRET_KEY: 'sk_live_fake_0000' }, '/tmp').stripe.apiBase).toBeNull();
   });
 });

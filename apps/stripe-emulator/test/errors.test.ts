@@ -94,7 +94,7 @@ describe('Stripe-shaped errors', () => {
     expect(missing.body.error).toMatchObject({ type: 'invalid_request_error', message: expect.stringContaining('You did not provide an API key') });
     expect(missing.headers.get('request-id')).toMatch(/^req_/);
 
-    for (const key of ['sk_live_123456789012', 'sk_test_1', 'pk_test_123456789012']) {
+    for (const key of ['sk_live_fake_0000000', 'sk_test_1', 'pk_test_123456789012']) {
       const client = new Stripe(key, { host: '127.0.0.1', port: emulator.port, protocol: 'http', maxNetworkRetries: 0 });
       await expect(client.customers.list()).rejects.toBeInstanceOf(Stripe.errors.StripeAuthenticationError);
     }
