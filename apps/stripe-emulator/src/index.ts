@@ -11,6 +11,8 @@ import { StripeApiError } from './http/errors';
 import { submitAuthentication, submitCheckoutForm, type SubmitResult } from './payments/checkout-form';
 import { settleProcessingPayments } from './payments/async-payments';
 import { sweepBilling } from './billing/scheduler';
+import { reportMeterEventErrors } from './billing/meter-error-reports';
+import { handleConnect } from './http/meter-events-proxy';
 import type { BillingSettings } from './billing/settings';
 import { expireDueSessions } from './resources/checkout-sessions';
 import { WebhookDispatcher, type DeliveryAttempt, type WebhookEndpoint } from './webhooks/dispatcher';
@@ -118,6 +120,8 @@ export async function startStripeEmulator(options: StripeEmulatorOptions = {}): 
   const ctx: EmulatorContext = { store, events, baseUrl: () => baseUrl, billing: options.billing };
 
   const server = createServer(createApp(ctx, webhooks, log));
+  // `CONNECT meter-events.stripe.com:443` (the Stripe CLI's meter event stream, see `http/meter-events-proxy.ts`).
+  server.on('connect', handleConnect(server));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? EMULATOR_DEFAULT_PORT, host, () => resolve());
@@ -128,6 +132,7 @@ export async function startStripeEmulator(options: StripeEmulatorOptions = {}): 
     expireDueSessions(ctx);
     settleProcessingPayments(ctx);
     sweepBilling(ctx, log);
+    reportMeterEventErrors(ctx);
   }, SWEEP_INTERVAL_MS);
   sweeper.unref();
 

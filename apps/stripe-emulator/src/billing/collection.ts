@@ -1,7 +1,7 @@
 import type Stripe from 'stripe';
 import type { EmulatorContext } from '../core/context';
 import { docUrl, type StripeErrorBody } from '../http/errors';
-import { checkPaymentMethodOwner, confirmPaymentIntent, createAndConfirmPaymentIntent, threeDSecureAction } from '../payments/pay';
+import { checkPaymentMethodOwner, confirmPaymentIntent, createAndConfirmPaymentIntent, setUpForOffSession, threeDSecureAction } from '../payments/pay';
 import { testCardByFingerprint } from '../payments/test-cards';
 import { resolvePaymentMethod } from '../resources/payment-methods';
 import { markInvoicePaid, recordInvoicePayment } from './invoices';
@@ -88,14 +88,6 @@ export function paymentMethodForInvoice(ctx: EmulatorContext, invoice: Stripe.In
   const paymentMethod = ctx.store.paymentMethods.get(id) ?? resolvePaymentMethod(ctx, id, param);
   checkPaymentMethodOwner(paymentMethod, String(idOf(invoice.customer as string)));
   return paymentMethod;
-}
-
-/** Whether a card was set up for off-session use: an authenticated payment that saved it succeeded (as `payments/pay.ts` decides). */
-function setUpForOffSession(ctx: EmulatorContext, paymentMethod: Stripe.PaymentMethod): boolean {
-  return ctx.store.charges.all().some((charge) => {
-    if (charge.payment_method !== paymentMethod.id || charge.status !== 'succeeded' || !charge.payment_method_details?.card?.three_d_secure) return false;
-    return ctx.store.paymentIntents.get(String(charge.payment_intent))?.setup_future_usage != null;
-  });
 }
 
 /**

@@ -11,6 +11,9 @@ const BILLING_ID_FORMATS = {
   clock: 24,
   bps: 24,
   bpc: 24,
+  cn: 24,
+  cnli: 24,
+  cbtxn: 24,
 } as const;
 
 export type BillingIdPrefix = keyof typeof BILLING_ID_FORMATS;

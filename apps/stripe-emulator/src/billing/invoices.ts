@@ -1,6 +1,7 @@
 import type Stripe from 'stripe';
 import type { EmulatorContext } from '../core/context';
 import { formatAmount } from '../pages/html';
+import { changeCustomerBalance } from './customer-balance';
 import { billingId } from './ids';
 import { emit, idOf, type BillingOp } from './op';
 import type { Interval } from './time';
@@ -321,7 +322,9 @@ export function finalizeInvoice(op: BillingOp, draft: Stripe.Invoice, options: {
   const customer = ctx.store.customers.get(customerId);
   const balance = customer?.balance ?? 0;
   const { amountDue, endingBalance } = applyBalance(draft.total, balance);
-  if (customer && endingBalance !== balance) ctx.store.customers.put({ ...customer, balance: endingBalance });
+  if (customer && endingBalance !== balance) {
+    changeCustomerBalance(op, customer, { amount: endingBalance - balance, currency: draft.currency, type: 'applied_to_invoice', invoice: draft.id, publish: false });
+  }
   const finalized = ctx.store.invoices.put({
     ...draft,
     status: 'open',

@@ -26,6 +26,10 @@ export interface MeterEventRecord extends Identified {
   event: Stripe.Billing.MeterEvent;
   /** Why the event counts towards no meter, as Stripe reports it asynchronously; `null` when it counts. */
   error: MeterEventError | null;
+  /** Whether `error` was already reported as a v2 thin event (see `meter-error-reports.ts`); absent in state saved before. */
+  errorReported?: boolean;
+  /** How the event arrived: `POST /v1/billing/meter_events` (absent) or the v2 meter event stream. */
+  source?: 'v1' | 'v2_stream';
 }
 
 /**
@@ -37,6 +41,19 @@ export interface MeterEventRecord extends Identified {
 export interface MeterEventError {
   code: string;
   message: string;
+  /**
+   * The meter the error report is about (`mtr_...`): the active meter for the event's name, or
+   * else the inactive one (`archived_meter`); `null`/absent when no meter has that name
+   * (reported as `v1.billing.meter.no_meter_found`).
+   */
+  meter?: string | null;
+}
+
+/** A v2 meter event session (`id` is the session's `id`, e.g. `bmes_test_...`). Times are unix seconds. */
+export interface MeterEventSessionRecord extends Identified {
+  authenticationToken: string;
+  created: number;
+  expiresAt: number;
 }
 
 /** What {@link meterUsage} aggregates. */

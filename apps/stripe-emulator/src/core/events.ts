@@ -16,11 +16,33 @@ export interface EventInput {
   request: Stripe.Event.Request;
 }
 
+/** What the webhook dispatcher delivers: a v1 `event` or a v2 thin event notification, sent as its JSON. */
+export interface DeliverableEvent {
+  id: string;
+  type: string;
+}
+
 /** Where published events go besides the store: the webhook dispatcher. */
 export interface EventSink {
   /** Number of endpoints an event of `type` will be sent to (the event's `pending_webhooks`). */
   endpointCountFor(type: string): number;
-  enqueue(event: Stripe.Event): void;
+  enqueue(event: DeliverableEvent): void;
+}
+
+/**
+ * A v2 event (`object: 'v2.core.event'`, https://docs.stripe.com/api/v2/core/events/object) as
+ * `GET /v2/core/events/{id}` shows it: the thin notification delivered to endpoints plus `data`.
+ * Times are RFC 3339 strings, as everywhere in API v2.
+ */
+export interface V2EventRecord {
+  id: string;
+  object: 'v2.core.event';
+  type: string;
+  created: string;
+  livemode: false;
+  /** The object the event is about (`{ id, type, url }`); absent when there is none (e.g. `v1.billing.meter.no_meter_found`). */
+  related_object?: { id: string; type: string; url: string };
+  data?: Record<string, unknown>;
 }
 
 /**
@@ -50,6 +72,18 @@ export class EventPublisher {
     } as Stripe.Event; // `Stripe.Event` is a union discriminated by `type`; `input` pairs them by convention.
     this.store.events.put(event);
     this.sink.enqueue(event);
+    return event;
+  }
+
+  /**
+   * Stores a v2 thin event and delivers its notification (the event without `data`, as Stripe
+   * sends thin events: https://docs.stripe.com/event-destinations#thin-events) to the endpoints
+   * the dispatcher selects for its `type`.
+   */
+  publishThin(event: V2EventRecord): V2EventRecord {
+    this.store.v2Events.put(structuredClone(event));
+    const { data: _data, ...notification } = event;
+    this.sink.enqueue(notification);
     return event;
   }
 

@@ -16,6 +16,7 @@ const ID_FORMATS = {
   price: 24,
   pm: 24,
   pi: 24,
+  seti: 24,
   ch: 24,
   re: 24,
   dp: 24,

@@ -1,7 +1,8 @@
 import type Stripe from 'stripe';
-import type { MeterEventRecord } from '../billing/meter-usage';
+import type { MeterEventRecord, MeterEventSessionRecord } from '../billing/meter-usage';
 import type { InvoiceState, PortalSessionRecord, SubscriptionState } from '../billing/records';
 import { Collection, type Identified } from './collection';
+import type { V2EventRecord } from './events';
 
 /** What a Checkout Session keeps off its public object (`id` is the session id). */
 export interface CheckoutSessionDetails extends Identified {
@@ -46,6 +47,10 @@ export interface Tables {
   disputes: Stripe.Dispute;
   billingMeters: Stripe.Billing.Meter;
   meterEvents: MeterEventRecord;
+  /** v2 meter event sessions (`POST /v2/billing/meter_event_session`), token included. */
+  meterEventSessions: MeterEventSessionRecord;
+  /** v2 thin events (`v2.core.event`), full form (`GET /v2/core/events/{id}`). */
+  v2Events: V2EventRecord;
   /** API-created webhook endpoints, `secret` included (only the create response shows it). */
   webhookEndpoints: Stripe.WebhookEndpoint;
   testClocks: Stripe.TestHelpers.TestClock;
@@ -57,6 +62,9 @@ export interface Tables {
   invoicePayments: Stripe.InvoicePayment;
   billingPortalConfigurations: Stripe.BillingPortal.Configuration;
   billingPortalSessions: PortalSessionRecord;
+  setupIntents: Stripe.SetupIntent;
+  creditNotes: Stripe.CreditNote;
+  customerBalanceTransactions: Stripe.CustomerBalanceTransaction;
 }
 
 const TABLE_NAMES = [
@@ -74,6 +82,8 @@ const TABLE_NAMES = [
   'disputes',
   'billingMeters',
   'meterEvents',
+  'meterEventSessions',
+  'v2Events',
   'webhookEndpoints',
   'testClocks',
   'subscriptions',
@@ -84,6 +94,9 @@ const TABLE_NAMES = [
   'invoicePayments',
   'billingPortalConfigurations',
   'billingPortalSessions',
+  'setupIntents',
+  'creditNotes',
+  'customerBalanceTransactions',
 ] as const satisfies readonly (keyof Tables)[];
 
 /** The JSON document the state is persisted as (see `persistence.ts`). */
@@ -111,6 +124,8 @@ export class Store {
   readonly disputes = this.#table<Stripe.Dispute>();
   readonly billingMeters = this.#table<Stripe.Billing.Meter>();
   readonly meterEvents = this.#table<MeterEventRecord>();
+  readonly meterEventSessions = this.#table<MeterEventSessionRecord>();
+  readonly v2Events = this.#table<V2EventRecord>();
   readonly webhookEndpoints = this.#table<Stripe.WebhookEndpoint>();
   readonly testClocks = this.#table<Stripe.TestHelpers.TestClock>();
   readonly subscriptions = this.#table<Stripe.Subscription>();
@@ -121,6 +136,9 @@ export class Store {
   readonly invoicePayments = this.#table<Stripe.InvoicePayment>();
   readonly billingPortalConfigurations = this.#table<Stripe.BillingPortal.Configuration>();
   readonly billingPortalSessions = this.#table<PortalSessionRecord>();
+  readonly setupIntents = this.#table<Stripe.SetupIntent>();
+  readonly creditNotes = this.#table<Stripe.CreditNote>();
+  readonly customerBalanceTransactions = this.#table<Stripe.CustomerBalanceTransaction>();
 
   #table<T extends Identified>(): Collection<T> {
     return new Collection<T>(() => this.onChange());

@@ -7,6 +7,7 @@ import { IdempotencyKeys, isReplayable, requestFingerprint } from './idempotency
 import { observeParamSchemas, p, parseParams, topLevelKeys } from './params';
 import { requestParams } from './request-params';
 import type { ApiRoute, ExpandableFields, ResourceModule } from './route';
+import { checkStripeVersion, isV2Request, unrecognizedV2Url, v2ErrorBody } from './v2';
 
 const expandParam = p.array(p.string()).optional();
 
@@ -18,7 +19,7 @@ export interface RouteTableEntry {
   route: ApiRoute;
 }
 
-/** Every `/v1` endpoint the given resource modules serve (for tooling and the OpenAPI conformance test). */
+/** Every `/v1` and `/v2` endpoint the given resource modules serve (for tooling and the OpenAPI conformance test). */
 export function routeTable(modules: readonly ResourceModule[]): RouteTableEntry[] {
   return modules.flatMap((module) => module.routes.map((route) => ({ method: route.method, path: route.path, route })));
 }
@@ -35,26 +36,31 @@ export function acceptedParams(route: ApiRoute): ReadonlySet<string> | undefined
   return seenParams.get(route);
 }
 
-function sendError(res: Response, error: StripeApiError): void {
-  res.status(error.status).json({ error: error.body });
+/** The response body of `error`: v1's `{ error }`, or the v2 shape for `/v2` requests. */
+const errorBody = (req: Request, error: StripeApiError) => ({ error: isV2Request(req) ? v2ErrorBody(error) : error.body });
+
+function sendError(req: Request, res: Response, error: StripeApiError): void {
+  res.status(error.status).json(errorBody(req, error));
 }
 
 /** 500 `api_error` for anything unexpected; Stripe-shaped errors as they are. */
 function errorHandler(log: (line: string) => void): ErrorRequestHandler {
   return (error: unknown, req, res, _next) => {
-    if (error instanceof StripeApiError) return sendError(res, error);
+    if (error instanceof StripeApiError) return sendError(req, res, error);
     if (error instanceof SyntaxError || (error as { type?: string }).type === 'entity.too.large') {
-      return sendError(res, invalidRequest(`Could not read the request body: ${(error as Error).message}`));
+      return sendError(req, res, invalidRequest(`Could not read the request body: ${(error as Error).message}`));
     }
     log(`error in ${req.method} ${req.originalUrl}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-    sendError(res, new StripeApiError(500, { type: 'api_error', message: 'An unknown error occurred in the Stripe emulator.' }));
+    sendError(req, res, new StripeApiError(500, { type: 'api_error', message: 'An unknown error occurred in the Stripe emulator.' }));
   };
 }
 
 /**
  * The `/v1` API: authentication, parameter parsing, `expand[]`, `Idempotency-Key` replay
  * (with `Idempotent-Replayed: true`), the routes of every resource module, Stripe's 404 for
- * unknown URLs and Stripe-shaped errors. Mount it at the application root.
+ * unknown URLs and Stripe-shaped errors; and `/v2` routes (paths starting with `/v2/`) the same
+ * way, without `expand[]`, with `Stripe-Version` checked, v2-shaped errors and optionally their
+ * own credential check (`ApiRoute.authenticate`; see `v2.ts`). Mount it at the application root.
  */
 export function createApiRouter(ctx: EmulatorContext, modules: readonly ResourceModule[], log: (line: string) => void): express.Router {
   const router = express.Router();
@@ -63,8 +69,10 @@ export function createApiRouter(ctx: EmulatorContext, modules: readonly Resource
 
   const handle = (route: ApiRoute) => (req: Request, res: Response) => {
     const requestId = String(res.locals.requestId);
-    const { expand, ...params } = requestParams(req);
-    const expandPaths = parseParams(expandParam, expand) ?? [];
+    const v2 = isV2Request(req);
+    // API v2 has no `expand[]`: every parameter goes to the handler.
+    const { expand, ...params } = v2 ? { expand: undefined, ...requestParams(req) } : requestParams(req);
+    const expandPaths = v2 ? [] : (parseParams(expandParam, expand) ?? []);
     validateExpand(route, expandPaths, fields);
 
     const key = req.method === 'POST' ? (req.get('idempotency-key') ?? null) : null;
@@ -90,14 +98,30 @@ export function createApiRouter(ctx: EmulatorContext, modules: readonly Resource
     } catch (error) {
       if (!(error instanceof StripeApiError)) throw error;
       status = error.status;
-      body = { error: error.body };
+      body = errorBody(req, error);
     }
     if (key !== null && isReplayable(status)) idempotency.save({ id: key, fingerprint, status, body, requestId });
     res.status(status).json(body);
   };
 
   router.use('/v1', authenticate, express.raw({ type: () => true, limit: '2mb' }));
-  for (const route of modules.flatMap((module) => module.routes)) router[route.method](route.path, handle(route));
+  // API v2 (see `v2.ts`): JSON bodies, `Stripe-Version`, v2-shaped errors; the API key check, or the route's own.
+  router.use('/v2', express.raw({ type: () => true, limit: '2mb' }), checkStripeVersion);
+  const v2Authentication = (route: ApiRoute): express.RequestHandler => {
+    const check = route.authenticate;
+    if (!check) return authenticate;
+    return (req, _res, next) => {
+      check(req.get('authorization'), ctx);
+      next();
+    };
+  };
+  for (const route of modules.flatMap((module) => module.routes)) {
+    if (route.path.startsWith('/v2/')) router[route.method](route.path, v2Authentication(route), handle(route));
+    else router[route.method](route.path, handle(route));
+  }
+  router.use('/v2', authenticate, (req) => {
+    throw unrecognizedV2Url(req);
+  });
   router.use('/v1', (req) => {
     throw new StripeApiError(404, {
       type: 'invalid_request_error',

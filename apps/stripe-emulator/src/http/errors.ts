@@ -1,7 +1,7 @@
 import type Stripe from 'stripe';
 
-/** The `type` of a Stripe API error (https://docs.stripe.com/api/errors). */
-export type StripeErrorType = 'api_error' | 'card_error' | 'idempotency_error' | 'invalid_request_error';
+/** The `type` of a Stripe API error (https://docs.stripe.com/api/errors; `temporary_session_expired` is v2 only). */
+export type StripeErrorType = 'api_error' | 'card_error' | 'idempotency_error' | 'invalid_request_error' | 'temporary_session_expired';
 
 /** The object under `error` in a Stripe error response. */
 export interface StripeErrorBody {
@@ -15,6 +15,7 @@ export interface StripeErrorBody {
   charge?: string;
   payment_intent?: Stripe.PaymentIntent;
   payment_method?: Stripe.PaymentMethod;
+  setup_intent?: Stripe.SetupIntent;
 }
 
 /** An error answered as `{ "error": body }` with HTTP `status`, as Stripe does. */

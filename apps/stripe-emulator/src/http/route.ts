@@ -25,6 +25,11 @@ export interface ApiRoute {
   returns: string;
   /** Whether the response is a list object of `returns` (then expansions start with `data.`). */
   list?: boolean;
+  /**
+   * `/v2` routes only: replaces the API key check with another credential check (the meter event
+   * stream takes a meter event session's token). Throws a `StripeApiError` (401) to refuse.
+   */
+  authenticate?: (authorization: string | undefined, ctx: EmulatorContext) => void;
   handler: ApiHandler;
 }
 

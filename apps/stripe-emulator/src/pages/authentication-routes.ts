@@ -3,6 +3,7 @@ import type Stripe from 'stripe';
 import type { EmulatorContext } from '../core/context';
 import { NO_REQUEST } from '../core/events';
 import { authenticatePaymentIntent } from '../payments/pay';
+import { authenticateSetupIntent } from '../payments/setup-intents';
 import { formatAmount, html, page } from './html';
 
 function renderChallenge(intent: Stripe.PaymentIntent, paymentMethod: Stripe.PaymentMethod | undefined): string {
@@ -24,15 +25,63 @@ function renderDone(intent: Stripe.PaymentIntent): string {
   return page('Authentication', html`<div class="card" style="max-width: 440px; margin: 0 auto"><h1>3-D Secure</h1><p>${text}</p></div>`);
 }
 
+function renderSetupChallenge(intent: Stripe.SetupIntent, paymentMethod: Stripe.PaymentMethod | undefined): string {
+  const body = html`<div class="card" style="max-width: 440px; margin: 0 auto">
+    <h1>3-D Secure authentication</h1>
+    <p>Your bank asks you to confirm saving ${paymentMethod?.card ? html`the card ending in <strong>${paymentMethod.card.last4}</strong>` : 'your card'} for future payments.</p>
+    <p class="muted">This is a test challenge: choose how it ends.</p>
+    <form method="post" action="/3ds/${intent.id}">
+      <button type="submit" name="action" value="complete">Complete authentication</button>
+      <button type="submit" name="action" value="fail" class="secondary">Fail authentication</button>
+    </form>
+  </div>`;
+  return page('Authenticate card setup', body);
+}
+
+function renderSetupDone(intent: Stripe.SetupIntent): string {
+  const text = intent.status === 'succeeded' ? 'The card was set up.' : `This setup is not waiting for authentication (status: ${intent.status}).`;
+  return page('Authentication', html`<div class="card" style="max-width: 440px; margin: 0 auto"><h1>3-D Secure</h1><p>${text}</p></div>`);
+}
+
+/** The challenge of a SetupIntent (`seti_...`): GET shows it, POST ends it, as for PaymentIntents. */
+function setupIntentChallenge(ctx: EmulatorContext, router: express.Router, send: (res: Response, status: number, body: string) => void): void {
+  const notFound = (res: Response, id: string) => send(res, 404, page('Not found', html`<p>No such SetupIntent: <code>${id}</code></p>`));
+  router.get('/:id', (req, res, next) => {
+    if (!req.params.id.startsWith('seti_')) return next();
+    const intent = ctx.store.setupIntents.get(req.params.id);
+    if (!intent) return notFound(res, req.params.id);
+    if (intent.status !== 'requires_action') return send(res, 200, renderSetupDone(intent));
+    send(res, 200, renderSetupChallenge(intent, ctx.store.paymentMethods.get(String(intent.payment_method))));
+  });
+  router.post('/:id', (req, res, next) => {
+    if (!req.params.id.startsWith('seti_')) return next();
+    const intent = ctx.store.setupIntents.get(req.params.id);
+    if (!intent) return notFound(res, req.params.id);
+    if (intent.status !== 'requires_action') return send(res, 409, renderSetupDone(intent));
+    const returnUrl = intent.next_action?.redirect_to_url?.return_url ?? null;
+    const approve = (req.body as Record<string, unknown> | undefined)?.action === 'complete';
+    const { setupIntent } = authenticateSetupIntent(ctx, intent, approve, NO_REQUEST);
+    if (returnUrl) {
+      const url = new URL(returnUrl);
+      url.searchParams.set('setup_intent', setupIntent.id);
+      url.searchParams.set('setup_intent_client_secret', setupIntent.client_secret ?? '');
+      return res.redirect(303, url.toString());
+    }
+    send(res, 200, renderSetupDone(setupIntent));
+  });
+}
+
 /**
  * The 3-D Secure challenge of API PaymentIntents (`next_action` of a PaymentIntent in
  * `requires_action`, see `threeDSecureAction`): GET shows it; POST `action=complete|fail` ends it
- * and redirects (303) to the `return_url` given at confirmation, if any.
+ * and redirects (303) to the `return_url` given at confirmation, if any. SetupIntents needing
+ * 3-D Secure (`seti_...`) use the same page.
  */
 export function authenticationPages(ctx: EmulatorContext): express.Router {
   const router = express.Router();
   router.use(express.urlencoded({ extended: false, limit: '8kb' }));
   const send = (res: Response, status: number, body: string) => res.status(status).set('Cache-Control', 'no-store').type('html').send(body);
+  setupIntentChallenge(ctx, router, send);
 
   router.get('/:id', (req, res) => {
     const intent = ctx.store.paymentIntents.get(req.params.id);

@@ -118,6 +118,26 @@ export function declineError(code: DeclineCode, chargeId: string, paymentMethod:
   };
 }
 
+/**
+ * `last_setup_error` (and the 402 body) of a SetupIntent whose card the issuer declined: the
+ * card error of a decline, without a charge (setting up a card charges nothing).
+ */
+export function setupDeclineError(code: DeclineCode, paymentMethod: Stripe.PaymentMethod): StripeErrorBody {
+  const { charge: _charge, ...error } = declineError(code, '', paymentMethod);
+  return error;
+}
+
+/** `last_setup_error` after the customer failed 3-D Secure on a SetupIntent. */
+export function setupAuthenticationFailure(paymentMethod: Stripe.PaymentMethod): StripeErrorBody {
+  return {
+    type: 'invalid_request_error',
+    code: 'setup_intent_authentication_failure',
+    doc_url: docUrl('setup_intent_authentication_failure'),
+    message: 'We are unable to authenticate your payment method. Please choose a different payment method and try again.',
+    payment_method: paymentMethod,
+  };
+}
+
 /** `last_payment_error` after the customer failed 3-D Secure (no charge is attempted). */
 export function authenticationFailure(paymentMethod: Stripe.PaymentMethod): StripeErrorBody {
   return {

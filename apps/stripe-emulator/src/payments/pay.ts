@@ -89,8 +89,16 @@ export function checkPaymentMethodOwner(paymentMethod: Stripe.PaymentMethod, cus
   });
 }
 
-/** Whether a card was set up for off-session use: an earlier authenticated payment saved it (`setup_future_usage`). */
-function setUpForOffSession(ctx: EmulatorContext, paymentMethod: Stripe.PaymentMethod): boolean {
+/**
+ * Whether a card was set up for off-session use (https://docs.stripe.com/testing#authentication-and-setup):
+ * an earlier authenticated payment saved it (`setup_future_usage`), or a SetupIntent with
+ * `usage=off_session` succeeded with it (see `payments/setup-intents.ts`). Billing uses it too.
+ */
+export function setUpForOffSession(ctx: EmulatorContext, paymentMethod: Stripe.PaymentMethod): boolean {
+  const setUp = ctx.store.setupIntents
+    .all()
+    .some((intent) => intent.status === 'succeeded' && intent.usage === 'off_session' && idOf(intent.payment_method as string | null) === paymentMethod.id);
+  if (setUp) return true;
   return ctx.store.charges.all().some((charge) => {
     if (charge.payment_method !== paymentMethod.id || charge.status !== 'succeeded' || !charge.payment_method_details?.card?.three_d_secure) return false;
     return ctx.store.paymentIntents.get(String(charge.payment_intent))?.setup_future_usage != null;

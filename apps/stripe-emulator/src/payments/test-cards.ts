@@ -14,7 +14,8 @@ export type DeclineCode = 'generic_decline' | 'insufficient_funds' | 'authentica
  */
 export type CardBehaviour =
   | { kind: 'succeed'; dispute?: DisputeKind }
-  | { kind: 'decline'; declineCode: DeclineCode }
+  /** `attaches`: saving the card (a SetupIntent) still succeeds; only charges are declined. */
+  | { kind: 'decline'; declineCode: DeclineCode; attaches?: true }
   | { kind: 'authenticate'; offSession: 'always' | 'unless_set_up' };
 
 /** Disputes the test cards open (https://docs.stripe.com/testing#disputes). */
@@ -75,7 +76,7 @@ export const TEST_CARDS: readonly TestCard[] = [
     number: '4000000000000341',
     paymentMethods: ['pm_card_chargeCustomerFail'],
     tokens: ['tok_chargeCustomerFail'],
-    behaviour: { kind: 'decline', declineCode: 'generic_decline' },
+    behaviour: { kind: 'decline', declineCode: 'generic_decline', attaches: true },
     description: 'Attaches, then every charge is declined',
   },
   {

@@ -21,8 +21,10 @@ import { noParams } from './shared';
  * Stripe validates a meter event's shape synchronously but attributes it to a meter and a
  * customer asynchronously, reporting failures later as `v1.billing.meter.error_report_triggered`
  * / `v1.billing.meter.no_meter_found` (v2 "thin" events, not part of `/v1/events`). The emulator
- * answers 200 in those cases too, keeps the event out of every aggregate and records the reason
- * on the event (see `GET /_emulator/meter_event_errors`).
+ * answers 200 in those cases too, keeps the event out of every aggregate, records the reason
+ * on the event (see `GET /_emulator/meter_event_errors`) and publishes those thin events on its
+ * next sweep (`billing/meter-error-reports.ts`). The v2 meter event stream
+ * (`meter-event-stream.ts`) ingests through {@link ingestStreamMeterEvent}.
  */
 
 const DAY = 24 * 60 * 60;
@@ -46,7 +48,7 @@ const updateMeterParams = p.object({ display_name: p.string(250).optional() });
 const listMetersQuery = p.object({ ...listParams, status: p.oneOf(['active', 'inactive']).optional() });
 
 /** Payload values are strings on the wire; JSON bodies may carry numbers, which are kept as their string form. */
-const payloadParam = z.record(
+export const payloadParam = z.record(
   z.string(),
   z.union([z.string(), z.number()], { error: (issue) => `Invalid string: ${JSON.stringify(issue.input)}` }).transform(String),
   { error: 'Invalid hash' },
@@ -189,39 +191,56 @@ function attributionError(ctx: EmulatorContext, meter: Stripe.Billing.Meter, pay
   return null;
 }
 
-/**
- * POST /v1/billing/meter_events. Synchronous 400s: missing/unknown parameters, `timestamp`
- * outside [now − 35 days, now + 5 min], an `identifier` already used in the last 24 h
- * (`resource_already_exists`; nothing is recorded, so a retried event is counted once).
- * Everything else is accepted and attributed as described in the module comment.
- */
-const createMeterEvent: ApiHandler = (req, ctx) => {
-  const input = parseParams(createMeterEventParams, req.params);
+/** A meter event as both APIs take it (v1 `POST /v1/billing/meter_events`, v2 meter event stream); `timestamp` in unix seconds. */
+export interface MeterEventInput {
+  event_name: string;
+  payload: Record<string, string>;
+  identifier?: string | undefined;
+  timestamp?: number | undefined;
+}
+
+/** Where an event would be attributed now: the active meter for its name, the customer in its payload, and that customer's "now". */
+function resolveMeterEvent(ctx: EmulatorContext, input: MeterEventInput) {
   const meter = activeMeterFor(ctx, input.event_name);
   const customerId = meter ? input.payload[meter.customer_mapping.event_payload_key] : undefined;
   // Test-clock customers live in clock time: the window is checked against the clock's frozen_time.
   const now = customerNow(ctx, customerId);
-  const timestamp = input.timestamp ?? now;
-  if (timestamp < now - MAX_PAST_SECONDS) {
-    throw invalidRequest('Timestamp must be within the past 35 calendar days.', { param: 'timestamp', code: 'timestamp_too_far_in_past' });
-  }
-  if (timestamp > now + MAX_FUTURE_SECONDS) {
-    throw invalidRequest('Timestamp must not be more than 5 minutes in the future.', { param: 'timestamp', code: 'timestamp_in_future' });
-  }
-  const received = nowSeconds();
-  if (input.identifier !== undefined) {
-    const identifier = input.identifier;
-    const duplicate = ctx.store.meterEvents
-      .all()
-      .some((record) => record.event.identifier === identifier && record.event.created > received - IDENTIFIER_WINDOW_SECONDS);
-    if (duplicate) {
-      throw invalidRequest(`A meter event with identifier '${identifier}' already exists. Identifiers must be unique within a rolling 24 hour period.`, {
-        param: 'identifier',
-        code: 'resource_already_exists',
-      });
-    }
-  }
+  return { meter, customerId, now, timestamp: input.timestamp ?? now };
+}
 
+/** Why `timestamp` is outside [now − 35 days, now + 5 min], with Stripe's error report code; `null` when inside. */
+function timestampError(timestamp: number, now: number): MeterEventError | null {
+  if (timestamp < now - MAX_PAST_SECONDS) return { code: 'timestamp_too_far_in_past', message: 'Timestamp must be within the past 35 calendar days.' };
+  if (timestamp > now + MAX_FUTURE_SECONDS) return { code: 'timestamp_in_future', message: 'Timestamp must not be more than 5 minutes in the future.' };
+  return null;
+}
+
+/** Whether a meter event with `identifier` was received in the 24 h before `received`. */
+function identifierTaken(ctx: EmulatorContext, identifier: string, received: number): boolean {
+  return ctx.store.meterEvents.all().some((record) => record.event.identifier === identifier && record.event.created > received - IDENTIFIER_WINDOW_SECONDS);
+}
+
+/** The meter an error report about `eventName` relates to: the active one, else the most recent inactive one, else none. */
+function reportedMeterFor(ctx: EmulatorContext, eventName: string): string | null {
+  const active = activeMeterFor(ctx, eventName);
+  if (active) return active.id;
+  return ctx.store.billingMeters.newestFirst().find((candidate) => candidate.event_name === eventName)?.id ?? null;
+}
+
+/**
+ * Records an accepted meter event: attributed to `resolved.meter` and its customer, or with the
+ * error Stripe would report asynchronously (`presetError`, e.g. a timestamp error of the stream,
+ * or the attribution error). Returns the `billing.meter_event` object.
+ */
+function recordMeterEvent(
+  ctx: EmulatorContext,
+  input: MeterEventInput,
+  resolved: ReturnType<typeof resolveMeterEvent>,
+  received: number,
+  source: 'v1' | 'v2_stream',
+  presetError: MeterEventError | null = null,
+): Stripe.Billing.MeterEvent {
+  const { meter, customerId, timestamp } = resolved;
   const event: Stripe.Billing.MeterEvent = {
     object: 'billing.meter_event',
     created: received,
@@ -231,11 +250,14 @@ const createMeterEvent: ApiHandler = (req, ctx) => {
     payload: input.payload,
     timestamp,
   };
-  let error: MeterEventError | null;
-  if (meter) error = attributionError(ctx, meter, input.payload);
-  else if (ctx.store.billingMeters.all().some((candidate) => candidate.event_name === input.event_name)) {
-    error = { code: 'archived_meter', message: `The meter for event_name '${input.event_name}' is inactive.` };
-  } else error = { code: 'no_meter', message: `No active meter found for event_name '${input.event_name}'.` };
+  let error: MeterEventError | null = presetError;
+  if (error === null) {
+    if (meter) error = attributionError(ctx, meter, input.payload);
+    else if (ctx.store.billingMeters.all().some((candidate) => candidate.event_name === input.event_name)) {
+      error = { code: 'archived_meter', message: `The meter for event_name '${input.event_name}' is inactive.` };
+    } else error = { code: 'no_meter', message: `No active meter found for event_name '${input.event_name}'.` };
+  }
+  if (error) error = { ...error, meter: reportedMeterFor(ctx, input.event_name) };
 
   const counted = meter !== undefined && error === null;
   const valueText = meter ? input.payload[meter.value_settings.event_payload_key] : undefined;
@@ -248,10 +270,48 @@ const createMeterEvent: ApiHandler = (req, ctx) => {
     sequence: ctx.store.meterEvents.all().length,
     event,
     error,
+    ...(error ? { errorReported: false } : {}),
+    ...(source === 'v2_stream' ? { source } : {}),
   };
   ctx.store.meterEvents.put(record);
   return event;
+}
+
+/**
+ * POST /v1/billing/meter_events. Synchronous 400s: missing/unknown parameters, `timestamp`
+ * outside [now − 35 days, now + 5 min], an `identifier` already used in the last 24 h
+ * (`resource_already_exists`; nothing is recorded, so a retried event is counted once).
+ * Everything else is accepted and attributed as described in the module comment.
+ */
+const createMeterEvent: ApiHandler = (req, ctx) => {
+  const input = parseParams(createMeterEventParams, req.params);
+  const resolved = resolveMeterEvent(ctx, input);
+  const windowError = timestampError(resolved.timestamp, resolved.now);
+  if (windowError) throw invalidRequest(windowError.message, { param: 'timestamp', code: windowError.code });
+  const received = nowSeconds();
+  if (input.identifier !== undefined && identifierTaken(ctx, input.identifier, received)) {
+    throw invalidRequest(`A meter event with identifier '${input.identifier}' already exists. Identifiers must be unique within a rolling 24 hour period.`, {
+      param: 'identifier',
+      code: 'resource_already_exists',
+    });
+  }
+  return recordMeterEvent(ctx, input, resolved, received, 'v1');
 };
+
+/**
+ * Ingests one event of the v2 meter event stream (`POST /v2/billing/meter_event_stream`), whose
+ * validation is all asynchronous: a `timestamp` out of the window is recorded with
+ * `timestamp_too_far_in_past` / `timestamp_in_future` (reported like attribution errors), and an
+ * `identifier` already used in the last 24 h is dropped silently (the event counts once).
+ * Otherwise exactly as `POST /v1/billing/meter_events`. Returns whether the event was recorded.
+ */
+export function ingestStreamMeterEvent(ctx: EmulatorContext, input: MeterEventInput): boolean {
+  const received = nowSeconds();
+  if (input.identifier !== undefined && identifierTaken(ctx, input.identifier, received)) return false;
+  const resolved = resolveMeterEvent(ctx, input);
+  recordMeterEvent(ctx, input, resolved, received, 'v2_stream', timestampError(resolved.timestamp, resolved.now));
+  return true;
+}
 
 /** Deterministic summary id, so that pagination cursors stay valid across requests. */
 const summaryId = (meterId: string, customer: string, start: number, end: number) =>

@@ -1,5 +1,7 @@
 import type { ResourceModule } from '../http/route';
 import { billingMeters } from './billing-meters';
+import { meterEventStream } from './meter-event-stream';
+import { v2Events } from './v2-events';
 import { charges } from './charges';
 import { checkoutSessions } from './checkout-sessions';
 import { customers } from './customers';
@@ -17,6 +19,9 @@ import { invoices } from './invoices';
 import { billingPortal } from './billing-portal';
 import { subscriptions } from './subscriptions';
 import { testClocks } from './test-clocks';
+import { setupIntents } from './setup-intents';
+import { creditNotes } from './credit-notes';
+import { customerBalanceTransactions } from './customer-balance-transactions';
 
 /** Every emulated API resource; add a module here to serve it. */
 export const RESOURCES: readonly ResourceModule[] = [
@@ -32,10 +37,15 @@ export const RESOURCES: readonly ResourceModule[] = [
   disputes,
   events,
   billingMeters,
+  meterEventStream,
+  v2Events,
   webhookEndpoints,
   testClocks,
   subscriptions,
   invoices,
   invoiceItems,
   billingPortal,
+  setupIntents,
+  creditNotes,
+  customerBalanceTransactions,
 ];

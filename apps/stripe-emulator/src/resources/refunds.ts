@@ -43,11 +43,24 @@ function refundableCharge(ctx: EmulatorContext, params: { charge?: string | unde
   } else {
     throw invalidRequest('One of the following params should be provided for this request: charge or payment_intent.', { code: 'parameter_missing' });
   }
+  checkRefundable(ctx, charge);
+  return charge;
+}
+
+/** Refuses (400) a charge that cannot be refunded: not succeeded, fully refunded, or charged back. */
+export function checkRefundable(ctx: EmulatorContext, charge: Stripe.Charge): void {
   if (charge.status !== 'succeeded') throw invalidRequest(`Charge ${charge.id} has not succeeded and cannot be refunded.`, { code: 'charge_not_refundable' });
   if (charge.refunded) throw invalidRequest(`Charge ${charge.id} has already been refunded.`, { code: 'charge_already_refunded' });
   const dispute = ctx.store.disputes.all().find((candidate) => candidate.charge === charge.id);
   if (dispute && !dispute.is_charge_refundable) throw invalidRequest(`Charge ${charge.id} has been charged back; cannot issue a refund.`, { code: 'charge_disputed' });
-  return charge;
+}
+
+/** What {@link refundCharge} refunds. */
+export interface RefundInput {
+  /** At most what remains unrefunded (checked by the caller). */
+  amount: number;
+  reason: Stripe.Refund.Reason | null;
+  metadata: Stripe.Metadata;
 }
 
 /**
@@ -67,6 +80,16 @@ const create: ApiHandler = (req, ctx) => {
     const what = charge.amount_refunded === 0 ? `charge amount (${money(charge.amount)})` : `unrefunded amount on charge (${money(remaining)})`;
     throw invalidRequest(`Refund amount (${money(amount)}) is greater than ${what}`, { param: 'amount' });
   }
+  return refundCharge(ctx, charge, { amount, reason: params.reason ?? null, metadata: mergeMetadata({}, params.metadata) }, req.request);
+};
+
+/**
+ * Refunds `input.amount` of a refundable charge (see {@link checkRefundable}) and publishes
+ * `charge.refunded`, `refund.created`, then `refund.updated` and `charge.refund.updated` (card
+ * refunds). What `POST /v1/refunds` and credit notes with `refund_amount` do.
+ */
+export function refundCharge(ctx: EmulatorContext, charge: Stripe.Charge, input: RefundInput, request: Stripe.Event.Request): Stripe.Refund {
+  const { amount } = input;
   const isCard = charge.payment_method_details?.type === 'card';
   const refund: Stripe.Refund = {
     id: newId('re'),
@@ -81,10 +104,10 @@ const create: ApiHandler = (req, ctx) => {
     destination_details: isCard
       ? { type: 'card', card: { reference_status: 'pending', reference_type: 'acquirer_reference_number', type: 'refund' } }
       : ({ type: 'sepa_debit', sepa_debit: {} } as Stripe.Refund.DestinationDetails),
-    metadata: mergeMetadata({}, params.metadata),
+    metadata: input.metadata,
     payment_intent: charge.payment_intent,
     payment_method: charge.payment_method,
-    reason: params.reason ?? null,
+    reason: input.reason,
     receipt_number: null,
     source_transfer_reversal: null,
     status: 'succeeded',
@@ -93,14 +116,14 @@ const create: ApiHandler = (req, ctx) => {
   ctx.store.refunds.put(refund);
   const refundedCharge: Stripe.Charge = { ...charge, amount_refunded: charge.amount_refunded + amount, refunded: charge.amount_refunded + amount === charge.amount };
   ctx.store.charges.put(refundedCharge);
-  ctx.events.publish({ type: 'charge.refunded', object: refundedCharge, previousAttributes: previousAttributes(charge, refundedCharge), request: req.request });
-  ctx.events.publish({ type: 'refund.created', object: refund, request: req.request });
+  ctx.events.publish({ type: 'charge.refunded', object: refundedCharge, previousAttributes: previousAttributes(charge, refundedCharge), request });
+  ctx.events.publish({ type: 'refund.created', object: refund, request });
   if (isCard) {
     const card = { reference: String(randomInt(10 ** 9, 10 ** 10)).padEnd(23, '0'), reference_status: 'available', reference_type: 'acquirer_reference_number', type: 'refund' as const };
-    publishRefundUpdate(ctx, refund, { ...refund, destination_details: { type: 'card', card } }, req.request);
+    publishRefundUpdate(ctx, refund, { ...refund, destination_details: { type: 'card', card } }, request);
   }
   return refund;
-};
+}
 
 /** Stores an updated refund and publishes `refund.updated` and `charge.refund.updated` with `previous_attributes`. */
 function publishRefundUpdate(ctx: EmulatorContext, before: Stripe.Refund, after: Stripe.Refund, request: Stripe.Event.Request): Stripe.Refund {

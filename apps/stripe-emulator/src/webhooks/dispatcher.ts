@@ -1,5 +1,5 @@
 import Stripe from 'stripe';
-import type { EventSink } from '../core/events';
+import type { DeliverableEvent, EventSink } from '../core/events';
 
 /** A webhook endpoint: events are POSTed to `url`, signed with `secret` (`whsec_...`). */
 export interface WebhookEndpoint {
@@ -131,8 +131,11 @@ export class WebhookDispatcher implements EventSink {
     this.#endpoints.push({ ...endpoint });
   }
 
-  /** Schedules delivery of `event` to every endpoint (first attempt right away, asynchronously). */
-  enqueue(event: Stripe.Event): void {
+  /**
+   * Schedules delivery of `event` (a v1 event, or a v2 thin event notification) to every endpoint
+   * that wants its `type` (first attempt right away, asynchronously).
+   */
+  enqueue(event: DeliverableEvent): void {
     if (this.#closing.signal.aborted) return;
     const payload = JSON.stringify(event, null, 2);
     for (const target of this.#targetsFor(event.type)) {
@@ -145,7 +148,7 @@ export class WebhookDispatcher implements EventSink {
    * `endpoint` (a configured endpoint's URL or an API endpoint's `we_...` id), or else to every
    * endpoint that would receive it now. Returns the number of deliveries scheduled.
    */
-  resend(event: Stripe.Event, endpoint?: string): number {
+  resend(event: DeliverableEvent, endpoint?: string): number {
     if (this.#closing.signal.aborted) return 0;
     const payload = JSON.stringify(event, null, 2);
     let targets = this.#targetsFor(event.type);
