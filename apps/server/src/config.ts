@@ -3,6 +3,7 @@
  * `process.env` is read here and nowhere else in the server. All problems are reported in
  * one message (ConfigError) and the process exits non-zero.
  */
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { createEnv } from '@t3-oss/env-core';
@@ -45,6 +46,8 @@ export interface ServerConfig {
   /** Where users open the SPA (printed at start). */
   webUrl: string;
   authSecret: string;
+  /** Where `authSecret` came from: env, the development constant, or random for this process only. */
+  authSecretSource: 'env' | 'development' | 'ephemeral';
   stripe: { secretKey: string; apiBase: URL | null };
   seedDemo: boolean;
   /** Built SPA to serve, or null (development: Vite serves it). */
@@ -105,10 +108,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   if (e.TOPUP_MAX_MINOR < e.TOPUP_MIN_MINOR) problems.push('TOPUP_MAX_MINOR: must be >= TOPUP_MIN_MINOR');
   const emulator = !e.STRIPE_SECRET_KEY || Boolean(e.STRIPE_API_BASE);
   if (e.STRIPE_SECRET_KEY && !e.STRIPE_WEBHOOK_SECRET) problems.push('STRIPE_WEBHOOK_SECRET: required when STRIPE_SECRET_KEY is set');
-  if (e.STRIPE_WEBHOOK_SECRET && !e.STRIPE_SECRET_KEY && !e.STRIPE_API_BASE) {
-    problems.push('STRIPE_SECRET_KEY: required when STRIPE_WEBHOOK_SECRET is set (or unset both to use the local emulator)');
-  }
-  if (production && !emulator && !e.BETTER_AUTH_SECRET) problems.push('BETTER_AUTH_SECRET: required in production with real Stripe keys');
   if (problems.length) throw new ConfigError(problems);
 
   const publicUrl = (e.TALLY_PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/$/, '');
@@ -123,7 +122,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     databaseUrl: e.DATABASE_URL ?? `file:${path.join(root, 'data', 'tally.sqlite')}`,
     publicUrl,
     webUrl,
-    authSecret: e.BETTER_AUTH_SECRET ?? DEV_AUTH_SECRET,
+    // Production never uses the published development secret: without BETTER_AUTH_SECRET it
+    // gets a random one, valid for this process only (main.ts warns).
+    authSecret: e.BETTER_AUTH_SECRET ?? (production ? randomBytes(32).toString('base64url') : DEV_AUTH_SECRET),
+    authSecretSource: e.BETTER_AUTH_SECRET ? 'env' : production ? 'ephemeral' : 'development',
     stripe: {
       secretKey: e.STRIPE_SECRET_KEY ?? EMULATOR_DEV_API_KEY,
       apiBase: emulator ? new URL(e.STRIPE_API_BASE ?? `http://127.0.0.1:${EMULATOR_DEFAULT_PORT}`) : null,

@@ -5,6 +5,7 @@
  */
 import { createAuth, DEMO_SIGN_INS, ensurePrimaryWorkspace, seedDemo } from '@tally/api';
 import { createDatabase } from '@tally/db';
+import { EMULATOR_DEV_WEBHOOK_SECRET } from '@tally/stripe-emulator/defaults';
 import { createApp } from './app';
 import { ConfigError, loadConfig, type ServerConfig } from './config';
 import { createStripeClient } from './stripe-client';
@@ -46,10 +47,17 @@ async function main() {
         `  Demo customer: ${DEMO_SIGN_INS.customer.email} / ${DEMO_SIGN_INS.customer.password}`,
       );
     }
+    if (config.authSecretSource === 'ephemeral') {
+      lines.push('  WARNING: BETTER_AUTH_SECRET is not set: sessions are signed with a random secret for this process only (they end on restart and are not shared across processes).');
+    }
     if (config.api.stripeMode === 'emulator') {
       lines.push('  Stripe emulator: test payments only. Test card 4242 4242 4242 4242, any future date, any CVC.');
       if (config.nodeEnv === 'production') {
-        lines.push('  WARNING: production mode without STRIPE_SECRET_KEY: webhooks are verified with the emulator\'s public dev secret. Set STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET before taking real payments.');
+        lines.push(
+          config.api.stripeWebhookSecret === EMULATOR_DEV_WEBHOOK_SECRET
+            ? '  WARNING: production mode without Stripe keys: webhooks are verified with the emulator\'s public dev secret. Set STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET before taking real payments.'
+            : '  WARNING: production mode without STRIPE_SECRET_KEY: Stripe API calls go to the emulator. Set STRIPE_SECRET_KEY before taking real payments.',
+        );
       }
     }
     console.log(lines.join('\n') + '\n');

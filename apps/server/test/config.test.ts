@@ -36,12 +36,24 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ PORT: 'eighty' }, '/tmp')).toThrow(/Invalid configuration:\n {2}- PORT/);
   });
 
-  it('requires the webhook secret with a real key, and the auth secret in production', () => {
+  it('requires the webhook secret with a real key; a webhook secret alone keeps the emulator API', () => {
     expect(problemsOf({ STRIPE_SECRET_KEY: 'sk_test_abcdefgh1234' })).toEqual(['STRIPE_WEBHOOK_SECRET: required when STRIPE_SECRET_KEY is set']);
-    expect(problemsOf({ NODE_ENV: 'production', STRIPE_SECRET_KEY: 'sk_live_fake_0000', STRIPE_WEBHOOK_SECRET: 'whsec_abcdefgh1234' })).toEqual([
-      'BETTER_AUTH_SECRET: required in production with real Stripe keys',
-    ]);
     expect(problemsOf({ TOPUP_MIN_MINOR: '500', TOPUP_MAX_MINOR: '100' })).toEqual(['TOPUP_MAX_MINOR: must be >= TOPUP_MIN_MINOR']);
+    const own = loadConfig({ NODE_ENV: 'production', STRIPE_WEBHOOK_SECRET: 'whsec_replay_0123456789' }, '/tmp');
+    expect(own.api).toMatchObject({ stripeMode: 'emulator', stripeWebhookSecret: 'whsec_replay_0123456789' });
+  });
+
+  it('never signs production sessions with the public development secret', () => {
+    const dev = loadConfig({}, '/tmp');
+    expect(dev.authSecretSource).toBe('development');
+    const a = loadConfig({ NODE_ENV: 'production' }, '/tmp');
+    const b = loadConfig({ NODE_ENV: 'production' }, '/tmp');
+    expect(a.authSecretSource).toBe('ephemeral');
+    expect(a.authSecret).not.toBe(dev.authSecret);
+    expect(a.authSecret).not.toBe(b.authSecret);
+    expect(a.authSecret.length).toBeGreaterThanOrEqual(32);
+    const set = loadConfig({ NODE_ENV: 'production', BETTER_AUTH_SECRET: 'z'.repeat(40) }, '/tmp');
+    expect(set).toMatchObject({ authSecret: 'z'.repeat(40), authSecretSource: 'env' });
   });
 
   it('detects test and live keys without calling Stripe', () => {
