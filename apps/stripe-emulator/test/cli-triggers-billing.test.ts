@@ -1,18 +1,9 @@
 import type Stripe from 'stripe';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCliHarness, type CliHarness } from './cli';
-
-let harness: CliHarness;
-
-beforeAll(async () => {
-  harness = await startCliHarness();
-});
-afterAll(() => harness.close());
-
-const objectOf = <T>(events: Stripe.Event[], type: string) => events.find((event) => event.type === type)?.data.object as T;
+import { expect } from 'vitest';
+import { describeTriggers, objectOf, type TriggerCase } from './cli';
 
 /** The billing triggers of the official CLI, the events each must deliver (signed), and checks on their objects. */
-const TRIGGERS: { event: string; expected: string[]; check?: (events: Stripe.Event[]) => void }[] = [
+const TRIGGERS: TriggerCase[] = [
   {
     event: 'customer.subscription.created',
     expected: ['customer.subscription.created', 'invoice.created', 'invoice.finalized', 'invoice.paid', 'invoice.payment_succeeded'],
@@ -76,16 +67,4 @@ const TRIGGERS: { event: string; expected: string[]; check?: (events: Stripe.Eve
   { event: 'billing_portal.configuration.created', expected: ['billing_portal.configuration.created'] },
 ];
 
-describe('stripe trigger (official CLI): billing events', () => {
-  it.each(TRIGGERS)('$event', async ({ event, expected, check }) => {
-    const since = harness.received.length;
-    const result = await harness.trigger(event);
-    expect(result.code, `${result.stdout}\n${result.stderr}`).toBe(0);
-    expect(result.stdout).toContain('Trigger succeeded!');
-    const events = await harness.waitForEvents(expected, since);
-    expect(harness.received.slice(since).every((webhook) => webhook.event !== null)).toBe(true);
-    const order = events.map((received) => received.type).filter((type) => expected.includes(type));
-    expect([...new Set(order)]).toEqual(expected);
-    check?.(events);
-  }, 90_000);
-});
+describeTriggers('stripe trigger (official CLI): billing events', TRIGGERS);

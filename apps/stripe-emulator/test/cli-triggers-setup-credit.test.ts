@@ -1,18 +1,9 @@
 import type Stripe from 'stripe';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCliHarness, type CliHarness } from './cli';
-
-let harness: CliHarness;
-
-beforeAll(async () => {
-  harness = await startCliHarness();
-});
-afterAll(() => harness.close());
-
-const objectOf = <T>(events: Stripe.Event[], type: string) => events.find((event) => event.type === type)?.data.object as T;
+import { expect } from 'vitest';
+import { describeTriggers, objectOf, type TriggerCase } from './cli';
 
 /** The SetupIntent and credit note triggers of the official CLI, the events each must deliver (signed), and checks on their objects. */
-const TRIGGERS: { event: string; expected: string[]; check?: (events: Stripe.Event[]) => void }[] = [
+const TRIGGERS: TriggerCase[] = [
   {
     event: 'setup_intent.succeeded',
     expected: ['setup_intent.created', 'setup_intent.succeeded'],
@@ -47,16 +38,4 @@ const TRIGGERS: { event: string; expected: string[]; check?: (events: Stripe.Eve
   },
 ];
 
-describe('stripe trigger (official CLI): SetupIntents and credit notes', () => {
-  it.each(TRIGGERS)('$event', async ({ event, expected, check }) => {
-    const since = harness.received.length;
-    const result = await harness.trigger(event);
-    expect(result.code, `${result.stdout}\n${result.stderr}`).toBe(0);
-    expect(result.stdout).toContain('Trigger succeeded!');
-    const events = await harness.waitForEvents(expected, since);
-    expect(harness.received.slice(since).every((webhook) => webhook.event !== null)).toBe(true);
-    const order = events.map((received) => received.type).filter((type) => expected.includes(type));
-    expect([...new Set(order)]).toEqual(expected);
-    check?.(events);
-  }, 90_000);
-});
+describeTriggers('stripe trigger (official CLI): SetupIntents and credit notes', TRIGGERS);

@@ -1,4 +1,5 @@
 import type Stripe from 'stripe';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StripeEmulator } from '../src/index';
 import { runStripeTrigger, type StripeTriggerResult } from '../src/stripe-cli';
 import { WEBHOOK_SECRET, startTestEmulator, startWebhookReceiver, type ReceivedWebhook } from './helpers';
@@ -44,4 +45,41 @@ export async function startCliHarness(): Promise<CliHarness> {
       await receiver.close();
     },
   };
+}
+
+/** One `stripe trigger` case: the events it must deliver (signed, in Stripe's order) and checks on them. */
+export interface TriggerCase {
+  event: string;
+  expected: string[];
+  check?: (events: Stripe.Event[]) => void;
+}
+
+/** The object of the first event of `type` among `events`. */
+export const objectOf = <T>(events: Stripe.Event[], type: string) => events.find((event) => event.type === type)?.data.object as T;
+
+/**
+ * Runs each case with the official CLI against one harness: exit 0, "Trigger succeeded!", every
+ * webhook verified by `constructEvent`, the expected events in Stripe's order, then `check`.
+ */
+export function describeTriggers(title: string, cases: readonly TriggerCase[]): void {
+  let harness: CliHarness;
+  beforeAll(async () => {
+    harness = await startCliHarness();
+  });
+  afterAll(() => harness.close());
+
+  describe(title, () => {
+    it.each(cases)('$event', async ({ event, expected, check }) => {
+      const since = harness.received.length;
+      const result = await harness.trigger(event);
+      expect(result.code, `${result.stdout}\n${result.stderr}`).toBe(0);
+      expect(result.stdout).toContain('Trigger succeeded!');
+      const events = await harness.waitForEvents(expected, since);
+      expect(harness.received.slice(since).every((webhook) => webhook.event !== null)).toBe(true);
+      // Stripe's order within one trigger, for the events this trigger names.
+      const order = events.map((received) => received.type).filter((type) => expected.includes(type));
+      expect([...new Set(order)]).toEqual(expected);
+      check?.(events);
+    }, 90_000);
+  });
 }
