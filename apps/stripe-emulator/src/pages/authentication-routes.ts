@@ -4,43 +4,48 @@ import type { EmulatorContext } from '../core/context';
 import { NO_REQUEST } from '../core/events';
 import { authenticatePaymentIntent } from '../payments/pay';
 import { authenticateSetupIntent } from '../payments/setup-intents';
-import { formatAmount, html, page } from './html';
+import { formatAmount, html, page, type Html } from './html';
 
-function renderChallenge(intent: Stripe.PaymentIntent, paymentMethod: Stripe.PaymentMethod | undefined): string {
+/** The 3-D Secure challenge page for an intent (`pi_...` or `seti_...`): `question` says what is confirmed. */
+function renderChallenge(intentId: string, title: string, question: Html): string {
   const body = html`<div class="card" style="max-width: 440px; margin: 0 auto">
     <h1>3-D Secure authentication</h1>
-    <p>Your bank asks you to confirm the payment of <strong>${formatAmount(intent.amount, intent.currency)}</strong>
-      ${paymentMethod?.card ? html`with the card ending in <strong>${paymentMethod.card.last4}</strong>` : ''}.</p>
+    <p>${question}</p>
     <p class="muted">This is a test challenge: choose how it ends.</p>
-    <form method="post" action="/3ds/${intent.id}">
+    <form method="post" action="/3ds/${intentId}">
       <button type="submit" name="action" value="complete">Complete authentication</button>
       <button type="submit" name="action" value="fail" class="secondary">Fail authentication</button>
     </form>
   </div>`;
-  return page('Authenticate payment', body);
+  return page(title, body);
 }
 
-function renderDone(intent: Stripe.PaymentIntent): string {
-  const text = intent.status === 'succeeded' ? 'The payment succeeded.' : `This payment is not waiting for authentication (status: ${intent.status}).`;
+function renderDone(text: string): string {
   return page('Authentication', html`<div class="card" style="max-width: 440px; margin: 0 auto"><h1>3-D Secure</h1><p>${text}</p></div>`);
+}
+
+const cardEnding = (paymentMethod: Stripe.PaymentMethod | undefined) =>
+  paymentMethod?.card ? html`the card ending in <strong>${paymentMethod.card.last4}</strong>` : '';
+
+function renderPaymentChallenge(intent: Stripe.PaymentIntent, paymentMethod: Stripe.PaymentMethod | undefined): string {
+  const card = cardEnding(paymentMethod);
+  return renderChallenge(
+    intent.id,
+    'Authenticate payment',
+    html`Your bank asks you to confirm the payment of <strong>${formatAmount(intent.amount, intent.currency)}</strong>${card ? html` with ${card}` : ''}.`,
+  );
+}
+
+function renderPaymentDone(intent: Stripe.PaymentIntent): string {
+  return renderDone(intent.status === 'succeeded' ? 'The payment succeeded.' : `This payment is not waiting for authentication (status: ${intent.status}).`);
 }
 
 function renderSetupChallenge(intent: Stripe.SetupIntent, paymentMethod: Stripe.PaymentMethod | undefined): string {
-  const body = html`<div class="card" style="max-width: 440px; margin: 0 auto">
-    <h1>3-D Secure authentication</h1>
-    <p>Your bank asks you to confirm saving ${paymentMethod?.card ? html`the card ending in <strong>${paymentMethod.card.last4}</strong>` : 'your card'} for future payments.</p>
-    <p class="muted">This is a test challenge: choose how it ends.</p>
-    <form method="post" action="/3ds/${intent.id}">
-      <button type="submit" name="action" value="complete">Complete authentication</button>
-      <button type="submit" name="action" value="fail" class="secondary">Fail authentication</button>
-    </form>
-  </div>`;
-  return page('Authenticate card setup', body);
+  return renderChallenge(intent.id, 'Authenticate card setup', html`Your bank asks you to confirm saving ${cardEnding(paymentMethod) || 'your card'} for future payments.`);
 }
 
 function renderSetupDone(intent: Stripe.SetupIntent): string {
-  const text = intent.status === 'succeeded' ? 'The card was set up.' : `This setup is not waiting for authentication (status: ${intent.status}).`;
-  return page('Authentication', html`<div class="card" style="max-width: 440px; margin: 0 auto"><h1>3-D Secure</h1><p>${text}</p></div>`);
+  return renderDone(intent.status === 'succeeded' ? 'The card was set up.' : `This setup is not waiting for authentication (status: ${intent.status}).`);
 }
 
 /** The challenge of a SetupIntent (`seti_...`): GET shows it, POST ends it, as for PaymentIntents. */
@@ -86,14 +91,14 @@ export function authenticationPages(ctx: EmulatorContext): express.Router {
   router.get('/:id', (req, res) => {
     const intent = ctx.store.paymentIntents.get(req.params.id);
     if (!intent) return send(res, 404, page('Not found', html`<p>No such PaymentIntent: <code>${req.params.id}</code></p>`));
-    if (intent.status !== 'requires_action') return send(res, 200, renderDone(intent));
-    send(res, 200, renderChallenge(intent, ctx.store.paymentMethods.get(String(intent.payment_method))));
+    if (intent.status !== 'requires_action') return send(res, 200, renderPaymentDone(intent));
+    send(res, 200, renderPaymentChallenge(intent, ctx.store.paymentMethods.get(String(intent.payment_method))));
   });
 
   router.post('/:id', (req, res) => {
     const intent = ctx.store.paymentIntents.get(req.params.id);
     if (!intent) return send(res, 404, page('Not found', html`<p>No such PaymentIntent: <code>${req.params.id}</code></p>`));
-    if (intent.status !== 'requires_action') return send(res, 409, renderDone(intent));
+    if (intent.status !== 'requires_action') return send(res, 409, renderPaymentDone(intent));
     const returnUrl = intent.next_action?.redirect_to_url?.return_url ?? null;
     const approve = (req.body as Record<string, unknown> | undefined)?.action === 'complete';
     const { paymentIntent } = authenticatePaymentIntent(ctx, intent, approve, NO_REQUEST);
@@ -103,7 +108,7 @@ export function authenticationPages(ctx: EmulatorContext): express.Router {
       url.searchParams.set('payment_intent_client_secret', paymentIntent.client_secret ?? '');
       return res.redirect(303, url.toString());
     }
-    send(res, 200, renderDone(paymentIntent));
+    send(res, 200, renderPaymentDone(paymentIntent));
   });
   return router;
 }
