@@ -63,6 +63,8 @@ export async function startStack(dialect: Dialect): Promise<Stack> {
     env: {
       PATH: process.env.PATH,
       NODE_ENV: 'production',
+      // A test deployment: payments go to the emulator, which production refuses without this.
+      TALLY_ALLOW_EMULATOR_IN_PRODUCTION: 'true',
       HOST: '127.0.0.1',
       PORT: String(port),
       DATABASE_URL: database.url,

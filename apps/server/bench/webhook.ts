@@ -112,7 +112,7 @@ async function benchDialect(dialect: Dialect) {
   const url = `http://127.0.0.1:${port}`;
   const profile = process.env.BENCH_CPU_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROFILE}`] : [];
   const child = spawn(process.execPath, [...profile, path.resolve(here, '../dist/main.js')], {
-    env: { PATH: process.env.PATH, NODE_ENV: 'production', HOST: '127.0.0.1', PORT: String(port), DATABASE_URL: database.url, STRIPE_API_BASE: 'http://127.0.0.1:9', STRIPE_WEBHOOK_SECRET: SECRET, TALLY_SEED_DEMO: 'false' },
+    env: { PATH: process.env.PATH, NODE_ENV: 'production', HOST: '127.0.0.1', PORT: String(port), DATABASE_URL: database.url, STRIPE_API_BASE: 'http://127.0.0.1:9', STRIPE_WEBHOOK_SECRET: SECRET, TALLY_SEED_DEMO: 'false', TALLY_ALLOW_EMULATOR_IN_PRODUCTION: 'true' },
     stdio: 'ignore',
   });
   try {

@@ -22,8 +22,8 @@ export class ConfigError extends Error {
   }
 }
 
-/** Dev-only auth secret used when none is configured in emulator mode. */
-const DEV_AUTH_SECRET = 'tally-development-auth-secret-not-for-production';
+/** Dev-only auth secret used when none is configured outside production. Published: production refuses it. */
+export const DEV_AUTH_SECRET = 'tally-development-auth-secret-not-for-production';
 
 const csv = z
   .string()
@@ -35,6 +35,28 @@ const origin = z.string().refine((s) => {
     return false;
   }
 }, 'each entry must be an origin like https://app.example.com (scheme, host, optional port; no path or trailing slash)');
+const flag = z.enum(['true', 'false']).transform((v) => v === 'true');
+/**
+ * Express's `trust proxy` (expressjs.com/en/guide/behind-proxies.html): `false` (default: the
+ * socket address is the client), a hop count, or a comma-separated list of proxy addresses,
+ * CIDRs or the names loopback, linklocal, uniquelocal. `true` trusts any X-Forwarded-For,
+ * which any client can forge: only behind a proxy that overwrites it.
+ */
+const trustProxy = z
+  .string()
+  .transform((s, ctx): boolean | number | string[] => {
+    const v = s.trim();
+    if (v === 'false') return false;
+    if (v === 'true') return true;
+    if (/^\d+$/.test(v)) return Number(v);
+    const list = v.split(',').map((p) => p.trim()).filter(Boolean);
+    const bad = list.filter((p) => !/^(loopback|linklocal|uniquelocal|[0-9a-fA-F.:]+(\/\d{1,3})?)$/.test(p));
+    if (bad.length || list.length === 0) {
+      ctx.addIssue({ code: 'custom', message: `must be false, true, a hop count, or proxy addresses/CIDRs/loopback/linklocal/uniquelocal (bad: ${bad.join(', ') || 'empty'})` });
+      return z.NEVER;
+    }
+    return list;
+  });
 const minorUnits = z.coerce.number().int('must be an integer number of minor units').positive('must be > 0').max(Number.MAX_SAFE_INTEGER);
 
 export interface ServerConfig {
@@ -48,6 +70,10 @@ export interface ServerConfig {
   authSecret: string;
   /** Where `authSecret` came from: env, the development constant, or random for this process only. */
   authSecretSource: 'env' | 'development' | 'ephemeral';
+  /** Express `trust proxy` (TALLY_TRUST_PROXY); decides what `req.ip` is. */
+  trustProxy: boolean | number | string[];
+  /** Outbound email: SMTP_URL (null: development prints to the console; production stores them unsent). */
+  mail: { smtpUrl: string | null; from: string };
   stripe: { secretKey: string; apiBase: URL | null };
   seedDemo: boolean;
   /** Built SPA to serve, or null (development: Vite serves it). */
@@ -64,6 +90,11 @@ function findRepoRoot(from: string): string {
   return from;
 }
 
+/** DATABASE_URL, or the development SQLite file under the repo's `data/` (all `pnpm db:migrate` needs). */
+export function databaseUrlFrom(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): string {
+  return env.DATABASE_URL?.trim() || `file:${path.join(findRepoRoot(cwd), 'data', 'tally.sqlite')}`;
+}
+
 /**
  * Validate `env` and resolve defaults.
  * @throws ConfigError listing every missing or invalid variable.
@@ -72,7 +103,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   const problems: string[] = [];
   const e = createEnv({
     server: {
-      NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+      // Safe by default: only `pnpm dev` (NODE_ENV=development) and tests opt out of production.
+      NODE_ENV: z.enum(['development', 'production', 'test']).default('production'),
       PORT: z.coerce.number().int().min(1).max(65535).default(3000),
       HOST: z.string().min(1).default('0.0.0.0'),
       DATABASE_URL: z.string().min(1).optional(),
@@ -96,6 +128,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
         .default('usd'),
       TALLY_ADMIN_EMAILS: csv.pipe(z.array(z.email())).default([]),
       TALLY_SEED_DEMO: z.enum(['true', 'false']).optional(),
+      TALLY_ALLOW_EMULATOR_IN_PRODUCTION: flag.default(false),
+      TALLY_TRUST_PROXY: trustProxy.default(false),
+      TALLY_SIGN_UP: z.enum(['open', 'invite']).default('open'),
+      TOPUP_MAX_OPEN: z.coerce.number().int().min(1).max(1000).default(5),
+      SMTP_URL: z
+        .string()
+        .refine((s) => /^smtps?:\/\/[^\s]+$/.test(s) && URL.canParse(s), 'must be an smtp:// or smtps:// URL, e.g. smtps://user:pass@smtp.example.com:465')
+        .optional(),
+      MAIL_FROM: z.string().min(3).optional(),
     },
     runtimeEnv: env,
     emptyStringAsUndefined: true,
@@ -108,6 +149,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   if (e.TOPUP_MAX_MINOR < e.TOPUP_MIN_MINOR) problems.push('TOPUP_MAX_MINOR: must be >= TOPUP_MIN_MINOR');
   const emulator = !e.STRIPE_SECRET_KEY || Boolean(e.STRIPE_API_BASE);
   if (e.STRIPE_SECRET_KEY && !e.STRIPE_WEBHOOK_SECRET) problems.push('STRIPE_WEBHOOK_SECRET: required when STRIPE_SECRET_KEY is set');
+  // Production refuses published development secrets and the emulator (DESIGN.md: "Production
+  // refuses unsafe defaults"), unless a demo or test says so explicitly.
+  if (production && !e.TALLY_ALLOW_EMULATOR_IN_PRODUCTION) {
+    const escape = 'set it, or TALLY_ALLOW_EMULATOR_IN_PRODUCTION=true for a demo or test deployment that takes no real payments';
+    if (!e.STRIPE_SECRET_KEY) problems.push(`STRIPE_SECRET_KEY: required in production (without it payments go to the local Stripe emulator); ${escape}`);
+    if (!e.STRIPE_WEBHOOK_SECRET || e.STRIPE_WEBHOOK_SECRET === EMULATOR_DEV_WEBHOOK_SECRET) {
+      problems.push(`STRIPE_WEBHOOK_SECRET: required in production and not the emulator's published development secret (anyone could sign forged payments with it); ${escape}`);
+    }
+    if (!e.BETTER_AUTH_SECRET || e.BETTER_AUTH_SECRET === DEV_AUTH_SECRET) {
+      problems.push(`BETTER_AUTH_SECRET: required in production and not the published development secret (generate one: openssl rand -base64 32); ${escape}`);
+    }
+  }
   if (problems.length) throw new ConfigError(problems);
 
   const publicUrl = (e.TALLY_PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/$/, '');
@@ -119,13 +172,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     nodeEnv: e.NODE_ENV,
     port: e.PORT,
     host: e.HOST,
-    databaseUrl: e.DATABASE_URL ?? `file:${path.join(root, 'data', 'tally.sqlite')}`,
+    databaseUrl: e.DATABASE_URL ?? databaseUrlFrom({}, root),
     publicUrl,
     webUrl,
     // Production never uses the published development secret: without BETTER_AUTH_SECRET it
     // gets a random one, valid for this process only (main.ts warns).
+    // Reached without BETTER_AUTH_SECRET in production only with TALLY_ALLOW_EMULATOR_IN_PRODUCTION:
+    // a random secret for this process, never the published development one.
     authSecret: e.BETTER_AUTH_SECRET ?? (production ? randomBytes(32).toString('base64url') : DEV_AUTH_SECRET),
     authSecretSource: e.BETTER_AUTH_SECRET ? 'env' : production ? 'ephemeral' : 'development',
+    trustProxy: e.TALLY_TRUST_PROXY,
+    mail: { smtpUrl: e.SMTP_URL ?? null, from: e.MAIL_FROM ?? `Tally <no-reply@${new URL(publicUrl).hostname}>` },
     stripe: {
       secretKey: e.STRIPE_SECRET_KEY ?? EMULATOR_DEV_API_KEY,
       apiBase: emulator ? new URL(e.STRIPE_API_BASE ?? `http://127.0.0.1:${EMULATOR_DEFAULT_PORT}`) : null,
@@ -133,11 +190,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     seedDemo: e.TALLY_SEED_DEMO ? e.TALLY_SEED_DEMO === 'true' : !production,
     webDistDir: production ? (e.TALLY_WEB_DIST ?? path.join(root, 'apps', 'web', 'dist')) : (e.TALLY_WEB_DIST ?? null),
     api: {
+      environment: e.NODE_ENV,
+      publicUrl,
+      signUp: e.TALLY_SIGN_UP,
+      maxOpenTopups: e.TOPUP_MAX_OPEN,
       topup: { minMinor: e.TOPUP_MIN_MINOR, maxMinor: e.TOPUP_MAX_MINOR, currency: e.TALLY_CURRENCY },
       allowedFrontendOrigins: e.ALLOWED_FRONTEND_ORIGINS ?? defaultOrigins,
       stripeWebhookSecret: e.STRIPE_WEBHOOK_SECRET ?? EMULATOR_DEV_WEBHOOK_SECRET,
       stripeMode,
-      adminEmails: e.TALLY_ADMIN_EMAILS.map((s) => s.toLowerCase()),
+      adminEmails: e.TALLY_ADMIN_EMAILS.map((a) => a.toLowerCase()),
     },
   };
 }

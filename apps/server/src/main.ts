@@ -8,6 +8,7 @@ import { createDatabase } from '@tally/db';
 import { EMULATOR_DEV_WEBHOOK_SECRET } from '@tally/stripe-emulator/defaults';
 import { createApp } from './app';
 import { ConfigError, loadConfig, type ServerConfig } from './config';
+import { createLogger } from './logger';
 import { createStripeClient } from './stripe-client';
 
 async function main() {
@@ -26,7 +27,8 @@ async function main() {
   const seeded = config.seedDemo ? await seedDemo({ db, currency: config.api.topup.currency }) : null;
   if (!seeded) await ensurePrimaryWorkspace({ db, currency: config.api.topup.currency });
   const stripe = createStripeClient(config.stripe);
-  const services = { db, stripe, config: config.api };
+  const logger = createLogger({ environment: config.nodeEnv });
+  const services = { db, stripe, config: config.api, logger };
   const auth = createAuth({
     db,
     secret: config.authSecret,

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createAuth, type ApiConfig } from '@tally/api';
+import { createAuth, recordingLogger, type ApiConfig, type Logger } from '@tally/api';
 import { newId } from '../../../packages/api/src/ids';
 import type { Database } from '@tally/db';
 import Stripe from 'stripe';
@@ -23,6 +23,10 @@ export function stripeFixtures(): Record<string, Record<string, unknown>> {
 }
 
 export const testApiConfig: ApiConfig = {
+  environment: 'test',
+  publicUrl: 'http://127.0.0.1',
+  signUp: 'open',
+  maxOpenTopups: 5,
   topup: { minMinor: 50, maxMinor: 1_000_000, currency: 'usd' },
   allowedFrontendOrigins: [ORIGIN],
   stripeWebhookSecret: WEBHOOK_SECRET,
@@ -39,15 +43,17 @@ export const offlineStripe = new Stripe('sk_test_server_tests_123', {
 });
 
 /** Start the real Express app on an ephemeral loopback port. */
-export async function startServer(db: Database, opts: { stripe?: Stripe; config?: Partial<ApiConfig> } = {}) {
+export async function startServer(db: Database, opts: { stripe?: Stripe; config?: Partial<ApiConfig>; logger?: Logger } = {}) {
   const config = { ...testApiConfig, ...opts.config };
+  const logger = opts.logger ?? recordingLogger();
   const auth = createAuth({ db, secret: 'x'.repeat(32), baseURL: 'http://127.0.0.1', trustedOrigins: config.allowedFrontendOrigins, adminEmails: config.adminEmails });
-  const app = createApp({ services: { db, stripe: opts.stripe ?? offlineStripe, config }, auth });
+  const app = createApp({ services: { db, stripe: opts.stripe ?? offlineStripe, config, logger }, auth });
   const server = app.listen(0, '127.0.0.1');
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
+    logger,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

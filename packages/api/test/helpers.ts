@@ -5,11 +5,16 @@ import { createInnerContext, type Actor } from '../src/context';
 import { createCallerFactory } from '../src/trpc';
 import { appRouter } from '../src/router/index';
 import type { ApiConfig } from '../src/services';
+import { silentLogger } from '../src/logger';
 
 export const WEBHOOK_SECRET = 'whsec_test_secret_for_unit_tests_only';
 export const ORIGIN = 'http://localhost:5173';
 
 export const testConfig: ApiConfig = {
+  environment: 'test',
+  publicUrl: 'http://127.0.0.1:3000',
+  signUp: 'open',
+  maxOpenTopups: 5,
   topup: { minMinor: 50, maxMinor: 1_000_000, currency: 'usd' },
   allowedFrontendOrigins: [ORIGIN],
   stripeWebhookSecret: WEBHOOK_SECRET,
@@ -57,5 +62,5 @@ export async function seedTenants(db: Database) {
 }
 
 export function callerFor(db: Database, stripe: Stripe, actor: Actor | null, origin: string | null = ORIGIN) {
-  return createCallerFactory(appRouter)(createInnerContext({ db, stripe, config: testConfig, actor, origin }));
+  return createCallerFactory(appRouter)(createInnerContext({ db, stripe, config: testConfig, logger: silentLogger, actor, origin }));
 }

@@ -56,7 +56,7 @@ export async function receiveStripeWebhook({
       apiVersion: typeof event.api_version === 'string' ? event.api_version : null,
       livemode: event.livemode === true,
       stripeCreatedAt: stripeCreatedAt(event, now),
-      payload: event,
+      payload: rawBody.toString('utf8'),
       status: 'received',
       attempts: 1,
       receivedAt: now,

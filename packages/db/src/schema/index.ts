@@ -15,10 +15,12 @@ export type Customer = typeof pg.customers.$inferSelect;
 export type LedgerEntry = typeof pg.ledgerEntries.$inferSelect;
 export type Topup = typeof pg.topups.$inferSelect;
 export type StripeEventRow = typeof pg.stripeEvents.$inferSelect;
+export type EmailOutboxRow = typeof pg.emailOutbox.$inferSelect;
+export type Invitation = typeof pg.invitations.$inferSelect;
 
 export type LedgerEntryKind = LedgerEntry['kind'];
 export type TopupStatus = Topup['status'];
 export type StripeEventStatus = StripeEventRow['status'];
 
-export const STRIPE_EVENT_STATUSES = ['received', 'processed', 'ignored', 'failed'] as const satisfies readonly StripeEventStatus[];
+export const STRIPE_EVENT_STATUSES = ['received', 'processed', 'ignored', 'failed', 'anomaly'] as const satisfies readonly StripeEventStatus[];
 export const TOPUP_STATUSES = ['pending', 'paid', 'expired', 'failed'] as const satisfies readonly TopupStatus[];

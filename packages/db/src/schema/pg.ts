@@ -8,7 +8,6 @@ import {
   boolean,
   index,
   integer,
-  jsonb,
   pgTable,
   primaryKey,
   text,
@@ -216,8 +215,13 @@ export const stripeEvents = pgTable(
     livemode: boolean().notNull(),
     /** Stripe's `created` (unix seconds) as a timestamp. */
     stripeCreatedAt: at().notNull(),
-    payload: jsonb().notNull(),
-    status: text({ enum: ['received', 'processed', 'ignored', 'failed'] }).notNull(),
+    /**
+     * The delivery's raw body (UTF-8 text exactly as Stripe signed it), so any payload can be
+     * stored (Postgres jsonb refuses `\u0000`) and re-verified or replayed later.
+     */
+    payload: text().notNull(),
+    /** `anomaly`: verified, but Tally will not act on it (amount, currency or mode differs from what Tally asked for). */
+    status: text({ enum: ['received', 'processed', 'ignored', 'failed', 'anomaly'] }).notNull(),
     attempts: integer().notNull().default(0),
     /** Why it was ignored, or what it did. */
     outcome: text(),
@@ -228,4 +232,79 @@ export const stripeEvents = pgTable(
     processedAt: at(),
   },
   (t) => [index('stripe_events_status_received_at_idx').on(t.status, t.receivedAt), index('stripe_events_received_at_idx').on(t.receivedAt)],
+);
+
+// ---- rate limits ----
+/**
+ * Fixed-window counters shared by every server process: better-auth's `rateLimit` model
+ * (its field names) and Tally's own limiters (mutations per user and IP, failed sign-ins
+ * per account). One row per key.
+ */
+export const rateLimits = pgTable('rate_limits', {
+  id: text().primaryKey(),
+  key: text().notNull().unique(),
+  count: integer().notNull(),
+  /** Start of the current window, unix milliseconds. */
+  lastRequest: bigint({ mode: 'number' }).notNull(),
+});
+
+// ---- email outbox ----
+/**
+ * Every email Tally sends, written before it is sent (in the transaction of the change it
+ * reports, where there is one) and drained by the outbox worker: stored, sent once (a lease
+ * guards concurrent workers), and readable in development.
+ */
+export const emailOutbox = pgTable(
+  'email_outbox',
+  {
+    id: text().primaryKey(),
+    /** The workspace it concerns; null for account emails of users outside any workspace. */
+    workspaceId: text(),
+    /** What it is, e.g. `verify_email`, `reset_password`. */
+    kind: text().notNull(),
+    toAddress: text().notNull(),
+    subject: text().notNull(),
+    textBody: text().notNull(),
+    htmlBody: text(),
+    /** Optional idempotency reference: one email per reference, ever. */
+    reference: text().unique(),
+    status: text({ enum: ['pending', 'sending', 'sent', 'failed'] }).notNull(),
+    attempts: integer().notNull().default(0),
+    lastError: text(),
+    /** Earliest time the worker may (re)try it. */
+    nextAttemptAt: at().notNull(),
+    /** While `sending`: the lease; a worker that crashed lets it go when this passes. */
+    lockedUntil: at(),
+    /** The SMTP server's message id once sent. */
+    messageId: text(),
+    createdAt: createdAt(),
+    sentAt: at(),
+  },
+  (t) => [index('email_outbox_status_next_attempt_at_idx').on(t.status, t.nextAttemptAt), index('email_outbox_workspace_id_created_at_idx').on(t.workspaceId, t.createdAt)],
+);
+
+// ---- invitations ----
+/**
+ * An email invited into a workspace: as an admin, or as an owner/member of a customer
+ * (`customerId`; null with `owner` means a new customer is created on acceptance). It is
+ * accepted when that email, verified, signs up or next signs in. With `TALLY_SIGN_UP=invite`
+ * only invited (or bootstrap admin) emails may sign up.
+ */
+export const invitations = pgTable(
+  'invitations',
+  {
+    id: text().primaryKey(),
+    workspaceId: text()
+      .notNull()
+      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    /** Lowercased. */
+    email: text().notNull(),
+    role: text({ enum: ['admin', 'owner', 'member'] }).notNull(),
+    customerId: text().references(() => customers.id, { onDelete: 'cascade' }),
+    invitedByUserId: text(),
+    createdAt: createdAt(),
+    acceptedAt: at(),
+    acceptedByUserId: text(),
+  },
+  (t) => [index('invitations_email_idx').on(t.email), index('invitations_workspace_id_idx').on(t.workspaceId)],
 );
