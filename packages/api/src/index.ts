@@ -8,3 +8,5 @@ export { recordingLogger, silentLogger, type Logger, type LogRecord } from './lo
 export { receiveStripeWebhook, type ReceiveResult } from './webhooks/receive';
 export { seedDemo, DEMO_SIGN_INS } from './seed/demo';
 export { ensurePrimaryWorkspace } from './workspaces/ensure-primary';
+export { hitWindowCounter, peekWindowCounter, forgiveWindowCounter, resetWindowCounter, type WindowCount } from './rate-limits/window-counter';
+export { enqueueEmail, enqueueEmailInTx, type OutgoingEmail } from './email/enqueue';
