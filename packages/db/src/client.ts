@@ -8,6 +8,17 @@
  * executes them synchronously inside a `BEGIN IMMEDIATE` better-sqlite3 transaction, or
  * awaits them inside a Postgres transaction. So no transaction body ever awaits, and no
  * business rule is written twice. See docs/ARCHITECTURE.md, "Two SQL dialects".
+ *
+ * Surviving the database:
+ * - Postgres: every pooled connection has an 'error' listener (an unhandled one would crash
+ *   the process when a server restarts, fails over, or `pg_terminate_backend` ends a
+ *   backend mid-transaction). The statement in flight fails (the request answers 500; Stripe
+ *   and clients retry); pg-pool discards a client that is no longer queryable when it is
+ *   released instead of reusing it, and later requests get fresh connections.
+ * - SQLite: a lock held by another process is waited for asynchronously, never by blocking
+ *   the event loop; see `sqlite-busy.ts` (also the rule for long writes: chunk them).
+ * - Start-up: `openDatabase` opens, checks and migrates, and reports failure as one line
+ *   (`DatabaseStartError`) naming the redacted DATABASE_URL and the cause.
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -16,8 +27,13 @@ import type { PGlite } from '@electric-sql/pglite';
 import type BetterSqlite3 from 'better-sqlite3';
 import type { NodePgDatabase } from 'drizzle-orm/node-postgres';
 import type pgTypes from 'pg';
-import type { SQL } from 'drizzle-orm';
+import { sql as sqlTag, type SQL } from 'drizzle-orm';
 import { pgSchema, sqliteSchema, type Tables } from './schema/index';
+import { createBusyRetry, SQLITE_BUSY_TIMEOUT_MS, type BusyRetry, type BusyRetryOptions } from './sqlite-busy';
+import { DatabaseStartError, describeDatabaseError, redactDatabaseUrl } from './start-errors';
+
+export * from './sqlite-busy';
+export * from './start-errors';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -58,7 +74,7 @@ export interface Database {
    * @throws whatever a statement throws; the transaction is rolled back.
    */
   transaction<T>(body: (tx: TxBuilder) => TxBody<T>): Promise<T>;
-  /** Run raw SQL (the caller writes it for `dialect`) and return its rows. */
+  /** Run raw SQL (the caller writes it for `dialect`) and return its rows ([] for a statement that returns none). */
   rows<T>(query: SQL): Promise<T[]>;
   /** Apply committed migrations (idempotent; serialized across processes on Postgres). */
   migrate(): Promise<void>;
@@ -89,63 +105,156 @@ export function parseDatabaseUrl(url: string):
   return { kind: 'sqlite', file: url };
 }
 
-/** Open a database from a DATABASE_URL (see `parseDatabaseUrl`). Does not migrate. */
-export async function createDatabase(url: string, opts: { poolSize?: number } = {}): Promise<Database> {
+/** Where the database handle reports what it survives (pino's call shape; `console` by default). */
+export interface DatabaseLogger {
+  warn(fields: Record<string, unknown>, message: string): void;
+}
+
+const consoleLogger: DatabaseLogger = {
+  warn: (fields, message) => console.warn(`[db] ${message} ${JSON.stringify(fields)}`),
+};
+
+export interface CreateDatabaseOptions {
+  /** Postgres pool size (default 10). */
+  poolSize?: number;
+  /** Where lost Postgres connections are reported (one line each, no secrets). */
+  logger?: DatabaseLogger;
+  /** SQLite lock waiting (see `sqlite-busy.ts`); tests shorten the deadline. */
+  sqliteBusy?: BusyRetryOptions;
+}
+
+/** Open a database from a DATABASE_URL (see `parseDatabaseUrl`). Does not migrate; Postgres connects lazily. */
+export async function createDatabase(url: string, opts: CreateDatabaseOptions = {}): Promise<Database> {
   const parsed = parseDatabaseUrl(url);
-  if (parsed.kind === 'sqlite') return openSqlite(parsed.file);
+  if (parsed.kind === 'sqlite') return openSqlite(parsed.file, createBusyRetry(opts.sqliteBusy));
   if (parsed.kind === 'pglite') {
     const { PGlite } = await import('@electric-sql/pglite');
     return fromPglite(new PGlite(parsed.dataDir), `pglite:${parsed.dataDir ?? 'memory'}`);
   }
   const pg = (await import('pg')).default;
   const pool = new pg.Pool({ connectionString: parsed.url, max: opts.poolSize ?? 10 });
-  // An idle client losing its connection emits 'error' on the pool; unhandled, it would
-  // crash the process. The pool replaces the client on next use.
-  pool.on('error', (err) => console.error(`[db] idle Postgres connection lost: ${err.message}`));
-  return fromPgPool(pool, redact(parsed.url));
+  const logger = opts.logger ?? consoleLogger;
+  // Every client gets an 'error' listener for its whole life. node-postgres emits 'error' on
+  // a client whose connection ends (server restart, failover, pg_terminate_backend: 57P01);
+  // pg-pool listens only while the client is idle, so one checked out for a transaction
+  // would otherwise throw an unhandled 'error' and end the process. The query in flight
+  // rejects on its own; on release, pg-pool removes a client that is no longer queryable
+  // (`_queryable` false after the error), so a dead connection is never reused.
+  pool.on('connect', (client) => {
+    client.on('error', (err: Error & { code?: string }) => {
+      logger.warn({ code: err.code ?? null, reason: err.message }, 'Postgres connection lost; the pool opens a new one on next use');
+    });
+  });
+  // The same error on an idle client is also re-emitted on the pool (pg-pool then drops the
+  // client); it is already logged by the client listener above.
+  pool.on('error', () => undefined);
+  return fromPgPool(pool, redactDatabaseUrl(parsed.url));
 }
 
-function redact(url: string): string {
+/**
+ * Open DATABASE_URL, check that it answers, and apply committed migrations: how a process
+ * starts. Nothing is retried: a supervisor restarts the process.
+ * @throws DatabaseStartError whose message is one line, e.g.
+ * `Cannot open the database postgres://tally:***@db:5432/tally: connection refused (ECONNREFUSED)`
+ * or `Cannot migrate the database file:data/tally.sqlite: table `users` already exists (SQLITE_ERROR)`.
+ */
+export async function openDatabase(url: string, opts: CreateDatabaseOptions = {}): Promise<Database> {
+  const where = redactDatabaseUrl(url);
+  let step: 'open' | 'migrate' = 'open';
+  let db: Database | undefined;
   try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return 'postgres';
+    db = await createDatabase(url, opts);
+    await db.rows(sqlTag`select 1`);
+    step = 'migrate';
+    await db.migrate();
+    return db;
+  } catch (err) {
+    await db?.close().catch(() => undefined);
+    throw new DatabaseStartError(`Cannot ${step} the database ${where}: ${describeDatabaseError(err, { url })}`, { cause: err });
   }
 }
 
-async function openSqlite(file: string): Promise<Database> {
+async function openSqlite(file: string, busy: BusyRetry): Promise<Database> {
   const Sqlite = (await import('better-sqlite3')).default;
   const { drizzle } = await import('drizzle-orm/better-sqlite3');
   const { migrate } = await import('drizzle-orm/better-sqlite3/migrator');
   if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-  const client: BetterSqlite3.Database = new Sqlite(file);
-  // WAL + NORMAL survives a process crash (ENVIRONMENT.md); busy_timeout lets a second
-  // process wait for the writer instead of failing with SQLITE_BUSY.
+  // A short busy timeout: the thread blocks at most this long per attempt; longer waits
+  // for another process's lock are asynchronous retries (sqlite-busy.ts).
+  const client: BetterSqlite3.Database = new Sqlite(file, { timeout: SQLITE_BUSY_TIMEOUT_MS });
+  // WAL + NORMAL survives a process crash (ENVIRONMENT.md); WAL readers never wait for the writer.
   client.pragma('journal_mode = WAL');
   client.pragma('synchronous = NORMAL');
-  client.pragma('busy_timeout = 5000');
+  client.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
   client.pragma('foreign_keys = ON');
+  // Two Drizzle handles on one connection: `db` runs transaction bodies and migrations
+  // synchronously; `q` (single statements) executes each statement through `busy`.
   const db = drizzle({ client, schema: sqliteSchema, casing: 'snake_case' });
+  const q = drizzle({ client, schema: sqliteSchema, casing: 'snake_case' });
+  retryStatementsWhenBusy(q, busy);
   return {
     dialect: 'sqlite',
     label: `sqlite:${file}`,
-    q: db as unknown as QueryBuilder,
+    q: q as unknown as QueryBuilder,
     t: sqliteSchema as unknown as Tables,
-    async transaction(body) {
-      return db.transaction(
-        (tx) => drive(body(tx as unknown as TxBuilder), (step) => runSqliteStep(step)),
-        { behavior: 'immediate' },
-      );
-    },
-    rows: async <T>(query: SQL) => db.all<T>(query),
+    // A busy BEGIN IMMEDIATE (or any busy statement: the transaction is rolled back) re-runs
+    // the whole body later; a body is a generator, so nothing of it ran before.
+    transaction: (body) =>
+      busy(() => db.transaction((tx) => drive(body(tx as unknown as TxBuilder), (step) => runSqliteStep(step)), { behavior: 'immediate' })),
+    rows: <T>(query: SQL) =>
+      busy(() => {
+        try {
+          return db.all<T>(query);
+        } catch (err) {
+          // DDL and other statements without a result set: [] as on Postgres.
+          if (!(err instanceof TypeError) || !err.message.includes('does not return data')) throw err;
+          db.run(query);
+          return [] as T[];
+        }
+      }),
     async migrate() {
-      migrate(db, { migrationsFolder: migrationsDir('sqlite') });
+      await busy(() => migrate(db, { migrationsFolder: migrationsDir('sqlite') }));
     },
     async close() {
       client.close();
     },
+  };
+}
+
+type PreparedStatement = Record<'run' | 'all' | 'get' | 'values', (placeholders?: unknown) => unknown>;
+
+/**
+ * Make every statement awaited through drizzle handle `q` (builders' `then`/`execute`, the
+ * relational `q.query`, `$count`; better-auth's adapter included) wait for a busy lock
+ * through `busy` instead of blocking: Drizzle's better-sqlite3 builders execute through
+ * `session.prepareQuery(...).run|all|get|values()` inside their async `execute()`, so the
+ * prepared statement's methods return `busy(...)`'s promise, which `execute()` awaits.
+ * `all` calls `values` internally: the inner call runs directly. (Drizzle 0.45 internals:
+ * a Drizzle upgrade is checked by test/sqlite-busy.test.ts.) `q.transaction` is not used:
+ * transactions go through `Database.transaction`.
+ */
+function retryStatementsWhenBusy(q: object, busy: BusyRetry) {
+  const session = (q as { session?: { prepareQuery?: (...args: unknown[]) => PreparedStatement } }).session;
+  const prepareQuery = session?.prepareQuery;
+  if (!session || typeof prepareQuery !== 'function') throw new Error('drizzle-orm changed: better-sqlite3 session has no prepareQuery');
+  session.prepareQuery = (...args: unknown[]) => {
+    const prepared = prepareQuery.apply(session, args);
+    let inside = false;
+    for (const method of ['run', 'all', 'get', 'values'] as const) {
+      const original = prepared[method];
+      prepared[method] = (placeholders?: unknown) => {
+        if (inside) return original.call(prepared, placeholders);
+        return busy(() => {
+          inside = true;
+          try {
+            return original.call(prepared, placeholders);
+          } finally {
+            inside = false;
+          }
+        });
+      };
+    }
+    return prepared;
   };
 }
 

@@ -189,7 +189,7 @@ export const topups = pgTable(
     customerId: text()
       .notNull()
       .references(() => customers.id),
-    /** What the customer asked for; the credit uses Stripe's `amount_total`. */
+    /** What the customer asked for: a payment whose `amount_total` differs is an anomaly, never a credit. */
     amountMinor: minor().notNull(),
     currency: text().notNull(),
     status: text({ enum: ['pending', 'paid', 'expired', 'failed'] }).notNull(),
