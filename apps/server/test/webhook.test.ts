@@ -1,14 +1,17 @@
-import { eq } from '@tally/db';
+import { eq, sql } from '@tally/db';
 import { testDialects, type TestDatabase } from '@tally/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkoutSession, deliver, seedPendingTopup, sign, startServer, stripeEvent, stripeFixtures } from './harness';
+import { appRouter, createCallerFactory, createInnerContext, recordingLogger, silentLogger } from '@tally/api';
+import { newId } from '../../../packages/api/src/ids';
+import { checkoutSession, deliver, offlineStripe, seedPendingTopup, sign, startServer, stripeEvent, stripeFixtures, testApiConfig } from './harness';
 
 describe.each(testDialects)('POST /api/stripe/webhook ($name)', ({ create }) => {
   let db: TestDatabase;
   let server: Awaited<ReturnType<typeof startServer>>;
+  const logger = recordingLogger();
   beforeAll(async () => {
     db = await create();
-    server = await startServer(db);
+    server = await startServer(db, { logger });
   });
   afterAll(async () => {
     await server.close();
@@ -40,12 +43,179 @@ describe.each(testDialects)('POST /api/stripe/webhook ($name)', ({ create }) => 
     expect(await eventRow(event.id)).toMatchObject({ status: 'processed', attempts: 1, workspaceId: topup.workspaceId });
   });
 
-  it('credits Stripe amount_total, not the requested amount', async () => {
-    const topup = await seedPendingTopup(db, 500);
-    const event = stripeEvent('checkout.session.completed', checkoutSession({ id: topup.sessionId, client_reference_id: topup.topupId, amount_total: 450 }));
-    const payload = JSON.stringify(event);
-    expect((await deliver(server.url, payload, sign(payload))).status).toBe(200);
-    expect(await balanceOf(topup.customerId)).toBe(450);
+  /** An admin of `workspaceId`, calling tRPC in-process (admin.events is what the Activity page lists). */
+  async function adminOf(workspaceId: string) {
+    const userId = newId();
+    await db.q.insert(db.t.users).values({ id: userId, name: 'Admin', email: `admin-${userId}@example.test` });
+    await db.q.insert(db.t.workspaceMembers).values({ id: newId(), workspaceId, userId, role: 'admin' });
+    const ctx = createInnerContext({ db, stripe: offlineStripe, config: testApiConfig, logger: silentLogger, actor: { userId, email: 'admin@example.test' } });
+    return createCallerFactory(appRouter)(ctx);
+  }
+
+  describe('credits only what Tally asked for (anomalies)', () => {
+    it.each([
+      ['amount_total above the request (the issue: $999,999.99 on a $5 top-up, correctly signed)', { amount_total: 99_999_999 }, {}, 'amount_total 99999999 != requested 500 (usd minor units)'],
+      ['amount_total below the request', { amount_total: 450 }, {}, 'amount_total 450 != requested 500 (usd minor units)'],
+      ['currency eur on a usd top-up', { currency: 'eur' }, {}, 'currency eur != requested usd'],
+      ['mode subscription', { mode: 'subscription' }, {}, 'mode subscription != requested payment'],
+      ['livemode true on a test-mode deployment', {}, { livemode: true }, 'livemode true != expected false (this deployment uses Stripe test mode)'],
+    ])('%s: credits nothing, answers 200, records an anomaly naming it, listed for admins', async (_label, sessionChange, envelopeChange, named) => {
+      const topup = await seedPendingTopup(db, 500);
+      const session = checkoutSession({ id: topup.sessionId, client_reference_id: topup.topupId, amount_total: 500, ...sessionChange });
+      const event = stripeEvent('checkout.session.completed', session, envelopeChange);
+      const payload = JSON.stringify(event);
+      const res = await deliver(server.url, payload, sign(payload));
+      expect(res).toMatchObject({ status: 200, body: { received: true, status: 'anomaly', duplicate: false } });
+      expect(await ledgerFor(topup.customerId)).toEqual([]);
+      expect(await balanceOf(topup.customerId)).toBe(0);
+      const [tp] = await db.q.select().from(db.t.topups).where(eq(db.t.topups.id, topup.topupId));
+      expect(tp).toMatchObject({ status: 'pending', creditedAmountMinor: null, paidAt: null, stripePaymentIntentId: null });
+      const row = await eventRow(event.id);
+      expect(row).toMatchObject({ status: 'anomaly', workspaceId: topup.workspaceId, lastError: null });
+      expect(row?.outcome).toContain(named);
+      expect(row?.outcome).toContain(`Nothing credited to top-up ${topup.topupId}`);
+
+      const admin = await adminOf(topup.workspaceId);
+      const listed = await admin.admin.events({ status: 'anomaly' });
+      expect(listed.items.map((e) => e.id)).toContain(event.id);
+      expect(listed.items.find((e) => e.id === event.id)).toMatchObject({ status: 'anomaly', outcome: expect.stringContaining(named) });
+
+      // Redelivery does no work.
+      expect(await deliver(server.url, payload, sign(payload))).toMatchObject({ status: 200, body: { status: 'anomaly', duplicate: true } });
+      expect(await eventRow(event.id)).toMatchObject({ status: 'anomaly', attempts: 2 });
+      expect(await balanceOf(topup.customerId)).toBe(0);
+    });
+
+    it('names every mismatch of one event', async () => {
+      const topup = await seedPendingTopup(db, 500);
+      const session = checkoutSession({ id: topup.sessionId, client_reference_id: topup.topupId, amount_total: 99_999_999, currency: 'eur', mode: 'subscription' });
+      const event = stripeEvent('checkout.session.completed', session, { livemode: true });
+      const payload = JSON.stringify(event);
+      expect((await deliver(server.url, payload, sign(payload))).body).toMatchObject({ status: 'anomaly' });
+      expect((await eventRow(event.id))?.outcome).toBe(
+        `Nothing credited to top-up ${topup.topupId}: amount_total 99999999 != requested 500 (usd minor units); currency eur != requested usd; ` +
+          'mode subscription != requested payment; livemode true != expected false (this deployment uses Stripe test mode)',
+      );
+      expect(await balanceOf(topup.customerId)).toBe(0);
+    });
+
+    it('an unpaid session with a mismatch is an anomaly too, and so is its async_payment_succeeded', async () => {
+      const topup = await seedPendingTopup(db, 500);
+      const object = checkoutSession({ id: topup.sessionId, client_reference_id: topup.topupId, amount_total: 5, payment_status: 'unpaid' });
+      for (const type of ['checkout.session.completed', 'checkout.session.async_payment_succeeded']) {
+        const event = stripeEvent(type, type.endsWith('succeeded') ? { ...object, payment_status: 'paid' } : object);
+        const payload = JSON.stringify(event);
+        expect((await deliver(server.url, payload, sign(payload))).body).toMatchObject({ status: 'anomaly' });
+      }
+      expect(await balanceOf(topup.customerId)).toBe(0);
+    });
+
+    it('checkout.session.expired from the other Stripe mode leaves the top-up pending (anomaly)', async () => {
+      const topup = await seedPendingTopup(db, 500);
+      const event = stripeEvent(
+        'checkout.session.expired',
+        checkoutSession({ id: topup.sessionId, client_reference_id: topup.topupId, amount_total: 500, status: 'expired', payment_status: 'unpaid' }),
+        { livemode: true },
+      );
+      const payload = JSON.stringify(event);
+      expect((await deliver(server.url, payload, sign(payload))).body).toMatchObject({ status: 'anomaly' });
+      const [tp] = await db.q.select().from(db.t.topups).where(eq(db.t.topups.id, topup.topupId));
+      expect(tp?.status).toBe('pending');
+    });
+
+    it('a live-mode deployment credits livemode events and refuses test-mode ones', async () => {
+      const live = await startServer(db, { config: { stripeMode: 'live' } });
+      try {
+        const { topup, event } = await paidEvent();
+        const testModePayload = JSON.stringify(event);
+        expect((await deliver(live.url, testModePayload, sign(testModePayload))).body).toMatchObject({ status: 'anomaly' });
+        expect((await eventRow(event.id))?.outcome).toContain('livemode false != expected true (this deployment uses Stripe live mode)');
+        const liveEvent = stripeEvent('checkout.session.completed', event.data.object, { livemode: true });
+        const livePayload = JSON.stringify(liveEvent);
+        expect((await deliver(live.url, livePayload, sign(livePayload))).body).toMatchObject({ status: 'processed' });
+        expect(await balanceOf(topup.customerId)).toBe(500);
+      } finally {
+        await live.close();
+      }
+    });
+  });
+
+  describe('payloads with \\u0000 and ill-shaped values', () => {
+    it('a signed event with \\u0000 in metadata and the customer name is stored as sent, processed, and answered 200', async () => {
+      const topup = await seedPendingTopup(db, 500);
+      const session = checkoutSession({
+        id: topup.sessionId,
+        client_reference_id: topup.topupId,
+        amount_total: 500,
+        metadata: { tally_topup_id: topup.topupId, note: 'before\u0000after' },
+        customer_details: { name: 'Jenny\u0000Rosen', email: 'jenny@example.test' },
+      });
+      const event = stripeEvent('checkout.session.completed', session);
+      const payload = JSON.stringify(event);
+      expect(payload).toContain('\\u0000');
+      const res = await deliver(server.url, payload, sign(payload));
+      expect(res).toMatchObject({ status: 200, body: { status: 'processed' } });
+      const row = await eventRow(event.id);
+      expect(row?.payload).toBe(payload);
+      expect(row?.status).toBe('processed');
+      expect(await balanceOf(topup.customerId)).toBe(500);
+    });
+
+    it.each([
+      ['an event id with \\u0000', { id: 'evt_1Pgc76\u0000' }],
+      ['an event id of another shape', { id: 'cs_test_123' }],
+      ['an event id of 10 000 characters', { id: `evt_${'a'.repeat(10_000)}` }],
+      ['an event type with \\u0000', { type: 'checkout.session.completed\u0000' }],
+      ['an event type of another shape', { type: 'Checkout Session Completed' }],
+    ])('refuses %s with 400 and stores nothing', async (_label, change) => {
+      const { event } = await paidEvent();
+      const payload = JSON.stringify({ ...event, ...change });
+      const before = await eventCount();
+      const res = await deliver(server.url, payload, sign(payload));
+      expect(res.status).toBe(400);
+      expect(await eventCount()).toBe(before);
+    });
+
+    it('\\u0000 in client_reference_id, the session id, payment_intent or api_version never reaches a query or column', async () => {
+      const badRef = await seedPendingTopup(db, 500);
+      const e1 = stripeEvent('checkout.session.completed', checkoutSession({ id: badRef.sessionId, client_reference_id: `${badRef.topupId}\u0000`, amount_total: 500 }));
+      const e2 = stripeEvent('checkout.session.completed', checkoutSession({ id: `${badRef.sessionId}\u0000`, client_reference_id: badRef.topupId, amount_total: 500 }));
+      for (const e of [e1, e2]) {
+        const payload = JSON.stringify(e);
+        expect(await deliver(server.url, payload, sign(payload))).toMatchObject({ status: 200, body: { status: 'ignored' } });
+      }
+      expect(await balanceOf(badRef.customerId)).toBe(0);
+
+      const { topup, event } = await paidEvent('checkout.session.completed', 500, { payment_intent: 'pi_123\u0000' });
+      const e3 = { ...event, api_version: '2026-10-28.endive\u0000' };
+      const payload = JSON.stringify(e3);
+      expect(await deliver(server.url, payload, sign(payload))).toMatchObject({ status: 200, body: { status: 'processed' } });
+      expect(await balanceOf(topup.customerId)).toBe(500);
+      const [tp] = await db.q.select().from(db.t.topups).where(eq(db.t.topups.id, topup.topupId));
+      expect(tp?.stripePaymentIntentId).toBeNull();
+      expect((await eventRow(e3.id))?.apiVersion).toBeNull();
+    });
+  });
+
+  describe('signature timestamps in the future', () => {
+    const now = () => Math.floor(Date.now() / 1000);
+    it('more than 300 s ahead (+301 s): 400, nothing stored, nothing credited', async () => {
+      const { topup, event } = await paidEvent();
+      const payload = JSON.stringify(event);
+      const before = await eventCount();
+      const res = await deliver(server.url, payload, sign(payload, { timestamp: now() + 301 }));
+      expect(res).toMatchObject({ status: 400, body: { error: 'Signature timestamp is more than 300 s in the future' } });
+      expect(logger.records.at(-1)).toMatchObject({ level: 'warn', fields: { reason: 'Signature timestamp is more than 300 s in the future' } });
+      expect(await eventCount()).toBe(before);
+      expect(await balanceOf(topup.customerId)).toBe(0);
+    });
+
+    it('within the tolerance (+200 s): accepted and credited', async () => {
+      const { topup, event } = await paidEvent();
+      const payload = JSON.stringify(event);
+      expect(await deliver(server.url, payload, sign(payload, { timestamp: now() + 200 }))).toMatchObject({ status: 200, body: { status: 'processed' } });
+      expect(await balanceOf(topup.customerId)).toBe(500);
+    });
   });
 
   it.each([
@@ -209,6 +379,118 @@ describe.each(testDialects)('POST /api/stripe/webhook ($name)', ({ create }) => 
       statuses.set(status, (statuses.get(status) ?? 0) + 1);
     }
     expect([...statuses.keys()]).toEqual([200]);
+  });
+});
+
+/**
+ * Real database failures, raised by triggers (test-only DDL, so the written per dialect):
+ * storing an event, crediting, and writing `last_error` each fail for marked rows.
+ */
+const FAIL_STORE = 'tally-test-fail-store';
+const FAIL_CREDIT_AMOUNT = 4242;
+const FAIL_MARK = 'tally-test-fail-mark';
+
+async function installFailureTriggers(db: TestDatabase) {
+  const statements =
+    db.dialect === 'sqlite'
+      ? [
+          `create trigger fail_store before insert on stripe_events when new.payload like '%${FAIL_STORE}%' begin select raise(abort, 'simulated storage failure'); end`,
+          `create trigger fail_credit before insert on ledger_entries when new.amount_minor = ${FAIL_CREDIT_AMOUNT} begin select raise(abort, 'simulated credit failure'); end`,
+          `create trigger fail_mark before update on stripe_events when new.status = 'failed' and old.payload like '%${FAIL_MARK}%' begin select raise(abort, 'simulated last_error failure'); end`,
+        ]
+      : [
+          `create function tally_test_fail() returns trigger language plpgsql as $$ begin raise exception 'simulated % failure', tg_argv[0]; end $$`,
+          `create trigger fail_store before insert on stripe_events for each row when (new.payload like '%${FAIL_STORE}%') execute function tally_test_fail('storage')`,
+          `create trigger fail_credit before insert on ledger_entries for each row when (new.amount_minor = ${FAIL_CREDIT_AMOUNT}) execute function tally_test_fail('credit')`,
+          `create trigger fail_mark before update on stripe_events for each row when (new.status = 'failed' and old.payload like '%${FAIL_MARK}%') execute function tally_test_fail('last_error')`,
+        ];
+  for (const statement of statements) {
+    if (db.dialect === 'sqlite') (db.q as unknown as { run(q: ReturnType<typeof sql.raw>): unknown }).run(sql.raw(statement));
+    else await db.rows(sql.raw(statement));
+  }
+}
+
+describe.each(testDialects)('webhook failures are logged, never with the payload ($name)', ({ create }) => {
+  let db: TestDatabase;
+  let server: Awaited<ReturnType<typeof startServer>>;
+  let logger: ReturnType<typeof recordingLogger>;
+  beforeAll(async () => {
+    db = await create();
+    await installFailureTriggers(db);
+    logger = recordingLogger();
+    server = await startServer(db, { logger });
+  });
+  afterAll(async () => {
+    await server.close();
+    await db.destroy();
+  });
+
+  /** A paid event whose payload carries personal data that must never be logged. */
+  async function paidEventWith(amountMinor: number, note: string) {
+    const topup = await seedPendingTopup(db, amountMinor);
+    const session = checkoutSession({
+      id: topup.sessionId,
+      client_reference_id: topup.topupId,
+      amount_total: amountMinor,
+      metadata: { tally_topup_id: topup.topupId, note },
+      customer_details: { name: 'Jenny Private', email: 'jenny.private@example.test', address: { line1: '1 Secret Street' } },
+    });
+    return { topup, event: stripeEvent('checkout.session.completed', session) };
+  }
+  const logged = () => JSON.stringify(logger.records);
+  const expectNoPayloadInLogs = () => {
+    for (const text of ['jenny.private@example.test', 'Jenny Private', 'Secret Street', '"object":"checkout.session"', 'params:']) expect(logged()).not.toContain(text);
+  };
+  const eventRow = async (id: string) => (await db.q.select().from(db.t.stripeEvents).where(eq(db.t.stripeEvents.id, id)))[0];
+
+  it('a failure to store the event answers 500 and is logged with the event id and error, without the payload', async () => {
+    logger.records.length = 0;
+    const { event } = await paidEventWith(500, FAIL_STORE);
+    const payload = JSON.stringify(event);
+    const res = await deliver(server.url, payload, sign(payload));
+    expect(res).toMatchObject({ status: 500, body: { eventId: event.id } });
+    expect(await eventRow(event.id)).toBeUndefined();
+    expect(logger.records).toEqual([
+      {
+        level: 'error',
+        message: 'Could not store a Stripe event; answering 500 so Stripe retries',
+        fields: { eventId: event.id, type: 'checkout.session.completed', err: expect.stringContaining('simulated storage failure') },
+      },
+    ]);
+    expectNoPayloadInLogs();
+  });
+
+  it('a handler failure answers 500, is logged with the event id and type, and saved as last_error', async () => {
+    logger.records.length = 0;
+    const { topup, event } = await paidEventWith(FAIL_CREDIT_AMOUNT, 'just a note');
+    const payload = JSON.stringify(event);
+    expect(await deliver(server.url, payload, sign(payload))).toMatchObject({ status: 500, body: { eventId: event.id } });
+    expect(logger.records).toEqual([
+      {
+        level: 'error',
+        message: 'Stripe event handler failed; answering 500 so Stripe retries',
+        fields: { eventId: event.id, type: 'checkout.session.completed', err: expect.stringContaining('simulated credit failure') },
+      },
+    ]);
+    expectNoPayloadInLogs();
+    const row = await eventRow(event.id);
+    expect(row).toMatchObject({ status: 'failed', lastError: expect.stringContaining('simulated credit failure') });
+    expect(row?.lastError).not.toContain('params:');
+    expect(await db.q.select().from(db.t.ledgerEntries).where(eq(db.t.ledgerEntries.customerId, topup.customerId))).toEqual([]);
+  });
+
+  it('a failure to write last_error is logged too, not swallowed', async () => {
+    logger.records.length = 0;
+    const { event } = await paidEventWith(FAIL_CREDIT_AMOUNT, FAIL_MARK);
+    const payload = JSON.stringify(event);
+    expect((await deliver(server.url, payload, sign(payload))).status).toBe(500);
+    expect(logger.records.map((r) => [r.level, r.message, r.fields.eventId])).toEqual([
+      ['error', 'Stripe event handler failed; answering 500 so Stripe retries', event.id],
+      ['error', 'Could not record the failure of a Stripe event', event.id],
+    ]);
+    expect(logger.records[1]!.fields.err).toContain('simulated last_error failure');
+    expectNoPayloadInLogs();
+    expect(await eventRow(event.id)).toMatchObject({ status: 'received', lastError: null });
   });
 });
 

@@ -11,6 +11,8 @@ export type AppErrorCode =
   | 'CONFLICT'
   | 'PAYMENT_REQUIRED'
   | 'PRECONDITION_FAILED'
+  /** A per-customer limit is reached (e.g. open top-ups); HTTP 429 through tRPC's own code of that name. */
+  | 'TOO_MANY_REQUESTS'
   | 'BAD_GATEWAY';
 
 export class AppError extends Error {

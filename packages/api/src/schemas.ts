@@ -3,6 +3,13 @@
  */
 import { z } from 'zod';
 
+/** Password length bounds (issue 6 account policy; NIST SP 800-63B §3.1.1.2 asks >= 8, Tally 12). The strength check is server-side only (auth/password-policy.ts). */
+export const PASSWORD_MIN_LENGTH = 12;
+export const PASSWORD_MAX_LENGTH = 128;
+
+/** Most calls in one tRPC batch the server accepts; the SPA's batch link sends no more. */
+export const TRPC_MAX_BATCH_SIZE = 10;
+
 /** Preset top-up amounts in minor units ($0.50, $5, $10, $20, $50, $100). */
 export const TOPUP_PRESETS_MINOR = [50, 500, 1_000, 2_000, 5_000, 10_000] as const;
 
@@ -49,30 +56,60 @@ export function topupAmountSchema(bounds: TopupBounds) {
     .max(bounds.maxMinor, `Amount must be at most ${formatMinor(bounds.maxMinor, bounds.currency, 'en-US')}`);
 }
 
+/**
+ * Id shapes, checked before any id reaches a query (issue 6: a NUL byte or a megabyte string
+ * must be a clear BAD_REQUEST, never a database error).
+ * - Tally's own ids are UUIDv7 (`newId()` in ids.ts); any RFC 9562 UUID is accepted.
+ * - Stripe ids are a prefix, `_`, then letters, digits and `_` (stripe.com/docs/api: ids are
+ *   opaque; Stripe documents them as at most 255 characters). Test-mode Checkout Sessions
+ *   look like `cs_test_a1...`, live ones `cs_live_a1...` (the emulator mints `cs_test_a1` + 56).
+ */
+export const CHECKOUT_SESSION_ID_PATTERN = /^cs_(?:test_|live_)?[A-Za-z0-9_]{1,255}$/;
+/** Stripe event ids: `evt_` + letters, digits, `_` (v1 `evt_1Pgc...`, v2 `evt_test_65R9...`). */
+export const STRIPE_EVENT_ID_PATTERN = /^evt_[A-Za-z0-9_]{1,255}$/;
+
+/** A Tally id (UUID), with a message naming the field. */
+export const tallyIdSchema = (field: string) => z.uuid({ error: `${field} must be a Tally id (a UUID)` });
+
+/** A Stripe Checkout Session id (`cs_...`), with a message naming the field. */
+export const checkoutSessionIdSchema = (field: string) =>
+  z.string({ error: `${field} must be a Checkout Session id` }).regex(CHECKOUT_SESSION_ID_PATTERN, `${field} must be a Checkout Session id (cs_...)`);
+
 /** Input of `topup.createCheckout`. Bounds are checked again in the domain with `topupAmountSchema`. */
 export const CreateTopupCheckoutInput = z.object({
   amountMinor: z.number().int().safe(),
-  customerId: z.string().min(1).optional(),
+  customerId: tallyIdSchema('customerId').optional(),
 });
 export type CreateTopupCheckoutInput = z.infer<typeof CreateTopupCheckoutInput>;
 
-export const CustomerScopeInput = z.object({ customerId: z.string().min(1).optional() }).optional();
+export const CustomerScopeInput = z.object({ customerId: tallyIdSchema('customerId').optional() }).optional();
 export type CustomerScopeInput = z.infer<typeof CustomerScopeInput>;
 
+/** Page size of every list; each list adds its own `cursor` shape. */
 export const PageInput = z.object({
-  cursor: z.string().min(1).nullish(),
   limit: z.number().int().min(1).max(100).default(20),
 });
 
-export const LedgerListInput = PageInput.extend({ customerId: z.string().min(1).optional() });
+/** Ledger entries: the cursor is the last entry id seen (UUIDv7). */
+export const LedgerListInput = PageInput.extend({ customerId: tallyIdSchema('customerId').optional(), cursor: tallyIdSchema('cursor').nullish() });
 export type LedgerListInput = z.infer<typeof LedgerListInput>;
 
-export const STRIPE_EVENT_STATUS_VALUES = ['received', 'processed', 'ignored', 'failed'] as const;
+export const STRIPE_EVENT_STATUS_VALUES = ['received', 'processed', 'ignored', 'failed', 'anomaly'] as const;
 export const TOPUP_STATUS_VALUES = ['pending', 'paid', 'expired', 'failed'] as const;
 
-export const AdminEventsListInput = PageInput.extend({ status: z.enum(STRIPE_EVENT_STATUS_VALUES).optional() });
+/** Stripe event log cursor: `<receivedAt ms>:<event id>` (see activity/list-stripe-events.ts). */
+export const STRIPE_EVENTS_CURSOR_PATTERN = /^\d{1,15}:evt_[A-Za-z0-9_]{1,255}$/;
+
+export const AdminEventsListInput = PageInput.extend({
+  status: z.enum(STRIPE_EVENT_STATUS_VALUES).optional(),
+  cursor: z
+    .string({ error: 'cursor must be <ms>:<event id>, as returned in nextCursor' })
+    .regex(STRIPE_EVENTS_CURSOR_PATTERN, 'cursor must be <ms>:<event id>, as returned in nextCursor')
+    .nullish(),
+});
 export type AdminEventsListInput = z.infer<typeof AdminEventsListInput>;
-export const AdminTopupsListInput = PageInput.extend({ status: z.enum(TOPUP_STATUS_VALUES).optional() });
+/** Top-ups: the cursor is the last top-up id seen (UUIDv7). */
+export const AdminTopupsListInput = PageInput.extend({ status: z.enum(TOPUP_STATUS_VALUES).optional(), cursor: tallyIdSchema('cursor').nullish() });
 export type AdminTopupsListInput = z.infer<typeof AdminTopupsListInput>;
 
-export const TopupBySessionInput = z.object({ sessionId: z.string().min(1).max(255) });
+export const TopupBySessionInput = z.object({ sessionId: checkoutSessionIdSchema('sessionId') });

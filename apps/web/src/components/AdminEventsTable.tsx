@@ -37,7 +37,13 @@ export function AdminEventsTable({ refetchInterval }: { refetchInterval: number 
           <ErrorMessage error={events.error} onRetry={() => void events.refetch()} />
         </div>
       ) : items.length === 0 ? (
-        <p className="empty muted">{status ? `No ${status} events.` : 'No webhook events received yet.'}</p>
+        <p className="empty muted">
+          {status === 'anomaly'
+            ? 'No anomalies: every event matched what Tally asked Stripe for.'
+            : status
+              ? `No ${status} events.`
+              : 'No webhook events received yet.'}
+        </p>
       ) : (
         <div className="table-wrap">
           <table className="table">
@@ -64,8 +70,8 @@ export function AdminEventsTable({ refetchInterval }: { refetchInterval: number 
                     <StatusBadge status={e.status} />
                   </td>
                   <td className="outcome">
-                    {e.lastError ? (
-                      <span className="text-danger">{e.lastError}</span>
+                    {e.lastError || e.status === 'anomaly' ? (
+                      <span className="text-danger">{e.lastError ?? e.outcome}</span>
                     ) : (
                       (e.outcome ?? <span className="muted">—</span>)
                     )}

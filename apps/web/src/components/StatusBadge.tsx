@@ -1,9 +1,13 @@
 const TONE: Record<string, 'success' | 'warning' | 'danger' | 'neutral' | 'info'> = {
   paid: 'success',
+  sent: 'success',
+  sending: 'info',
   processed: 'success',
   pending: 'warning',
   received: 'info',
   failed: 'danger',
+  /** Verified, but not what Tally asked for (amount, currency, mode or livemode): nothing was done. */
+  anomaly: 'danger',
   expired: 'neutral',
   ignored: 'neutral',
 };

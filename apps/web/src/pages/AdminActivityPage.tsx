@@ -13,7 +13,8 @@ export function AdminActivityPage() {
         <h1 className="page-title">Activity</h1>
         <p className="muted">
           Billing activity in {me.data?.adminWorkspace?.name ?? 'your workspace'}: top-ups and every Stripe webhook event with its
-          processing outcome.
+          processing outcome. An <strong>anomaly</strong> is a correctly signed event that differs from what Tally asked Stripe for
+          (amount, currency, mode, or live/test mode): nothing was credited, and it needs a look.
         </p>
       </div>
       <AdminTopupsTable refetchInterval={REFRESH_MS} />

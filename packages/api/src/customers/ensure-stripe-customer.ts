@@ -5,7 +5,8 @@ import type Stripe from 'stripe';
  * The customer's Stripe customer id, created on first need and stored. The create call
  * carries an idempotency key derived from our customer id, so concurrent first uses get
  * the same Stripe customer (stripe.com/docs/api/idempotent_requests).
- * @throws Stripe.errors.StripeError when Stripe refuses or cannot be reached.
+ * @throws Stripe.errors.StripeError when Stripe refuses or cannot be reached. Callers facing a
+ * customer log it and answer `stripeUnavailable` (topups/stripe-unavailable.ts), never its message.
  */
 export async function ensureStripeCustomer({
   db,

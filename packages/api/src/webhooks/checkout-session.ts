@@ -1,31 +1,47 @@
 /**
  * The part of a Checkout Session object Tally relies on, parsed defensively: payloads of
- * any API version, or foreign sessions, must never crash processing.
+ * any API version, or foreign sessions, must never crash processing. Every value that
+ * reaches a query or a text column is shape-checked here (ids by pattern, so a NUL byte or
+ * an oversized string never reaches the database).
  * Source: stripe.com/docs/api/checkout/sessions/object
  */
 import { z } from 'zod';
+import { CHECKOUT_SESSION_ID_PATTERN } from '../schemas';
+
+/** Stripe PaymentIntent ids (`pi_...`). */
+const PAYMENT_INTENT_ID_PATTERN = /^pi_[A-Za-z0-9_]{1,255}$/;
+const tallyId = z.uuid();
 
 export const CheckoutSessionPayload = z.object({
-  id: z.string().startsWith('cs_'),
+  id: z.string().regex(CHECKOUT_SESSION_ID_PATTERN),
   object: z.literal('checkout.session'),
-  mode: z.string().nullish(),
+  mode: z.unknown(),
   status: z.string().nullish(),
   payment_status: z.string().nullish(),
-  amount_total: z.number().int().nonnegative().nullish(),
-  currency: z.string().regex(/^[a-zA-Z]{3}$/).nullish(),
+  /** Compared with what Tally asked for (payment-mismatches.ts): any type is kept, never trusted. */
+  amount_total: z.unknown(),
+  currency: z.unknown(),
   client_reference_id: z.string().nullish(),
   metadata: z.record(z.string(), z.string()).nullish(),
   payment_intent: z.union([z.string(), z.object({ id: z.string() })]).nullish(),
 });
 export type CheckoutSessionPayload = z.infer<typeof CheckoutSessionPayload>;
 
-/** The top-up id a session carries (`client_reference_id`, else `metadata.tally_topup_id`). */
-export function topupIdOf(session: CheckoutSessionPayload): string | null {
-  return session.client_reference_id ?? session.metadata?.tally_topup_id ?? null;
+/**
+ * The top-up a session refers to (`client_reference_id`, else `metadata.tally_topup_id`):
+ * `{ topupId }` when it is a Tally id (a UUID), `{ none }` when the session carries no
+ * reference, `{ foreign }` when it carries one that cannot be ours (never queried).
+ */
+export function topupReferenceOf(session: CheckoutSessionPayload): { topupId: string } | { none: true } | { foreign: true } {
+  const ref = session.client_reference_id ?? session.metadata?.tally_topup_id ?? null;
+  if (ref === null || ref === '') return { none: true };
+  return tallyId.safeParse(ref).success ? { topupId: ref } : { foreign: true };
 }
 
+/** The session's PaymentIntent id when it has the `pi_...` shape, else null (stored on the top-up). */
 export function paymentIntentIdOf(session: CheckoutSessionPayload): string | null {
   const pi = session.payment_intent;
   if (!pi) return null;
-  return typeof pi === 'string' ? pi : pi.id;
+  const id = typeof pi === 'string' ? pi : pi.id;
+  return PAYMENT_INTENT_ID_PATTERN.test(id) ? id : null;
 }

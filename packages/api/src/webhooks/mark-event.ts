@@ -1,13 +1,20 @@
-import { and, eq, ne, run, type Database, type Tables, type TxBody, type TxBuilder } from '@tally/db';
+import { and, eq, inArray, run, type Database, type Tables, type TxBody, type TxBuilder } from '@tally/db';
+import { storableText } from './text';
 import type { HandlerOutcome } from './types';
 
-/** Transaction step: record an event's outcome (so it commits with the effect). */
+/** Statuses an event never leaves: redelivery answers 200 without work (the others are `received` and `failed`). */
+export const TERMINAL_EVENT_STATUSES = ['processed', 'ignored', 'anomaly'] as const;
+export type TerminalEventStatus = (typeof TERMINAL_EVENT_STATUSES)[number];
+export const isTerminalEventStatus = (status: string | undefined): status is TerminalEventStatus =>
+  (TERMINAL_EVENT_STATUSES as readonly (string | undefined)[]).includes(status);
+
+/** Transaction step: record an event's outcome (so it commits with the effect). Outcome text is made storable (no NUL, at most 2000 characters). */
 export function* markEventInTx(tx: TxBuilder, t: Tables, eventId: string, result: HandlerOutcome): TxBody<void> {
   const now = new Date();
   yield* run(
     tx
       .update(t.stripeEvents)
-      .set({ status: result.status, outcome: result.outcome, lastError: null, workspaceId: result.workspaceId ?? null, processedAt: now, updatedAt: now })
+      .set({ status: result.status, outcome: storableText(result.outcome), lastError: null, workspaceId: result.workspaceId ?? null, processedAt: now, updatedAt: now })
       .where(eq(t.stripeEvents.id, eventId)),
   );
 }
@@ -17,11 +24,15 @@ export async function markEvent(db: Database, eventId: string, result: HandlerOu
   await db.transaction((tx) => markEventInTx(tx, db.t, eventId, result));
 }
 
-/** Record a failure, unless another delivery already processed it (state only moves forward). */
+/**
+ * Record a failure (`error` made storable: no NUL, at most 2000 characters), unless another
+ * delivery already settled the event (state only moves forward).
+ * @throws the database's error; the caller logs it.
+ */
 export async function markEventFailed(db: Database, eventId: string, error: string): Promise<void> {
   const { stripeEvents } = db.t;
   await db.q
     .update(stripeEvents)
-    .set({ status: 'failed', lastError: error.slice(0, 2000), updatedAt: new Date() })
-    .where(and(eq(stripeEvents.id, eventId), ne(stripeEvents.status, 'processed'), ne(stripeEvents.status, 'ignored')));
+    .set({ status: 'failed', lastError: storableText(error), updatedAt: new Date() })
+    .where(and(eq(stripeEvents.id, eventId), inArray(stripeEvents.status, ['received', 'failed'])));
 }

@@ -1,24 +1,50 @@
 import { eq, sql, type Database } from '@tally/db';
 import Stripe from 'stripe';
+import type { Logger } from '../logger';
+import { STRIPE_EVENT_ID_PATTERN } from '../schemas';
 import { stripeEventHandlers } from './handlers/index';
-import { markEvent, markEventFailed } from './mark-event';
+import { isTerminalEventStatus, markEvent, markEventFailed, type TerminalEventStatus } from './mark-event';
+import type { StripeAccountExpectation } from './payment-mismatches';
+import { describeError } from './text';
+
+export { stripeAccountExpectation, type StripeAccountExpectation } from './payment-mismatches';
 
 /** Result of receiving one webhook delivery; `httpStatus` is what to answer Stripe. */
 export type ReceiveResult =
   | { httpStatus: 400; error: string }
-  | { httpStatus: 200; eventId: string; status: 'processed' | 'ignored'; duplicate: boolean }
+  | { httpStatus: 200; eventId: string; status: TerminalEventStatus; duplicate: boolean }
   | { httpStatus: 500; eventId: string; status: 'failed'; error: string };
+
+/**
+ * Stripe's signature tolerance, seconds: older signatures are refused by `constructEvent`
+ * (its default), and, since stripe-node checks only age, signatures more than this far in
+ * the future are refused here (stripe.com/docs/webhooks#replay-attacks: 5 minutes).
+ */
+export const SIGNATURE_TOLERANCE_S = 300;
+
+/** Stripe event types: dot-separated lowercase words (`checkout.session.completed`, `v1.billing.meter.no_meter_found`). */
+const EVENT_TYPE_PATTERN = /^[a-z0-9_]+(?:\.[a-z0-9_]+){0,9}$/;
+const EVENT_TYPE_MAX = 200;
+/** Stripe API versions: `2024-06-20`, or with a release name, `2026-10-28.endive`. */
+const API_VERSION_PATTERN = /^\d{4}-\d{2}-\d{2}(?:\.[a-z0-9_]{1,40})?$/;
 
 /**
  * Verify, log, then process one Stripe webhook delivery.
  *
  * 1. `stripe.webhooks.constructEvent` checks `Stripe-Signature` over the raw bytes
- *    (HMAC-SHA256, any `v1`, 300 s tolerance) and parses JSON: failure -> 400, nothing stored.
- * 2. The event is stored in the Stripe event log (unique on event id) before processing.
- * 3. Already `processed`/`ignored` -> 200 without work (redelivery). Otherwise the handler
- *    for its type runs (none -> `ignored`). Handlers are idempotent, so two processes
- *    receiving one event at once cannot double an effect.
- * 4. A thrown error -> `failed` with the error saved, 500 so Stripe retries.
+ *    (HMAC-SHA256, any `v1`, signed at most 300 s ago) and parses JSON; a signature
+ *    timestamp more than 300 s in the future is refused too. The event id (`evt_` + letters,
+ *    digits, `_`, at most 259 characters) and type (dot-separated lowercase words) must have
+ *    Stripe's shape. Any failure -> 400, nothing stored.
+ * 2. The event is stored in the Stripe event log (unique on event id) before processing: the
+ *    raw body as text (any payload, `\u0000` escapes included), shape-checked `api_version`.
+ *    A storage failure is logged (event id and error, never the payload) -> 500.
+ * 3. Already `processed`/`ignored`/`anomaly` -> 200 without work (redelivery). Otherwise the
+ *    handler for its type runs (none -> `ignored`) with `expected`, what the Stripe account
+ *    must be (livemode). Handlers are idempotent, so two processes receiving one event at
+ *    once cannot double an effect.
+ * 4. A thrown error is logged with the event id and type, saved as `failed` with the error,
+ *    and answered 500 so Stripe retries.
  * Source: stripe.com/docs/webhooks (at-least-once, unordered delivery; 2xx = delivered).
  */
 export async function receiveStripeWebhook({
@@ -27,54 +53,78 @@ export async function receiveStripeWebhook({
   webhookSecret,
   rawBody,
   signature,
+  logger,
+  expected,
+  nowMs = Date.now(),
 }: {
   db: Database;
   stripe: Stripe;
   webhookSecret: string;
   rawBody: Buffer;
   signature: string | undefined;
+  logger: Logger;
+  expected: StripeAccountExpectation;
+  /** The receipt time, ms since the epoch (tests pass one). */
+  nowMs?: number;
 }): Promise<ReceiveResult> {
   if (!signature) return { httpStatus: 400, error: 'Missing Stripe-Signature header' };
   let event: Stripe.Event;
   try {
-    event = verifyEvent(stripe, rawBody, signature, webhookSecret);
+    event = verifyEvent(stripe, rawBody, signature, webhookSecret, nowMs);
   } catch (err) {
     const message = err instanceof Stripe.errors.StripeSignatureVerificationError ? err.message : 'Body is not valid JSON';
     return { httpStatus: 400, error: message };
   }
-  if (typeof event !== 'object' || event === null || typeof event.id !== 'string' || typeof event.type !== 'string') {
-    return { httpStatus: 400, error: 'Body is not a Stripe event' };
+  // Correctly signed, yet refused: worth an operator's look (clock skew, or a leaked secret).
+  const refuse = (error: string, fields: Record<string, unknown> = {}): ReceiveResult => {
+    logger.warn({ ...fields, reason: error }, 'Refused a correctly signed Stripe webhook');
+    return { httpStatus: 400, error };
+  };
+  const signedAt = signatureTimestamp(signature);
+  if (signedAt === null) return refuse('Signature header has no timestamp');
+  if (signedAt - Math.floor(nowMs / 1000) > SIGNATURE_TOLERANCE_S) {
+    return refuse(`Signature timestamp is more than ${SIGNATURE_TOLERANCE_S} s in the future`, { signedAt, receivedAt: Math.floor(nowMs / 1000) });
   }
+  const shapeError = eventShapeError(event);
+  if (shapeError) return refuse(shapeError);
 
   const { stripeEvents } = db.t;
-  const now = new Date();
-  const inserted = await db.q
-    .insert(stripeEvents)
-    .values({
-      id: event.id,
-      type: event.type,
-      apiVersion: typeof event.api_version === 'string' ? event.api_version : null,
-      livemode: event.livemode === true,
-      stripeCreatedAt: stripeCreatedAt(event, now),
-      payload: rawBody.toString('utf8'),
-      status: 'received',
-      attempts: 1,
-      receivedAt: now,
-      updatedAt: now,
-    })
-    .onConflictDoNothing({ target: stripeEvents.id })
-    .returning({ id: stripeEvents.id });
-  if (inserted.length === 0) {
-    const [existing] = await db.q
-      .update(stripeEvents)
-      .set({ attempts: sql`${stripeEvents.attempts} + 1`, updatedAt: now })
-      .where(eq(stripeEvents.id, event.id))
-      .returning({ status: stripeEvents.status });
-    if (existing && (existing.status === 'processed' || existing.status === 'ignored')) {
-      return { httpStatus: 200, eventId: event.id, status: existing.status, duplicate: true };
+  const now = new Date(nowMs);
+  let duplicate: boolean;
+  try {
+    const inserted = await db.q
+      .insert(stripeEvents)
+      .values({
+        id: event.id,
+        type: event.type,
+        apiVersion: typeof event.api_version === 'string' && API_VERSION_PATTERN.test(event.api_version) ? event.api_version : null,
+        livemode: event.livemode === true,
+        stripeCreatedAt: stripeCreatedAt(event, now),
+        payload: rawBody.toString('utf8'),
+        status: 'received',
+        attempts: 1,
+        receivedAt: now,
+        updatedAt: now,
+      })
+      .onConflictDoNothing({ target: stripeEvents.id })
+      .returning({ id: stripeEvents.id });
+    duplicate = inserted.length === 0;
+    if (duplicate) {
+      const [existing] = await db.q
+        .update(stripeEvents)
+        .set({ attempts: sql`${stripeEvents.attempts} + 1`, updatedAt: now })
+        .where(eq(stripeEvents.id, event.id))
+        .returning({ status: stripeEvents.status });
+      const status = existing?.status;
+      if (isTerminalEventStatus(status)) {
+        return { httpStatus: 200, eventId: event.id, status, duplicate: true };
+      }
     }
+  } catch (err) {
+    logger.error({ eventId: event.id, type: event.type, err: describeError(err) }, 'Could not store a Stripe event; answering 500 so Stripe retries');
+    return { httpStatus: 500, eventId: event.id, status: 'failed', error: 'Could not store the event' };
   }
-  return processStoredEvent({ db, event, duplicate: inserted.length === 0 });
+  return processStoredEvent({ db, event, duplicate, logger, expected });
 }
 
 /**
@@ -83,42 +133,86 @@ export async function receiveStripeWebhook({
  * verifying, go through `parseEventNotification` so they are logged (as ignored) too.
  * @throws StripeSignatureVerificationError, or SyntaxError for a body that is not JSON.
  */
-function verifyEvent(stripe: Stripe, rawBody: Buffer, signature: string, secret: string): Stripe.Event {
+function verifyEvent(stripe: Stripe, rawBody: Buffer, signature: string, secret: string, nowMs: number): Stripe.Event {
   try {
-    return stripe.webhooks.constructEvent(rawBody, signature, secret);
+    return stripe.webhooks.constructEvent(rawBody, signature, secret, SIGNATURE_TOLERANCE_S, undefined, nowMs);
   } catch (err) {
     if (err instanceof Error && !(err instanceof Stripe.errors.StripeError) && err.message.includes('thin event')) {
-      return stripe.parseEventNotification(rawBody, signature, secret) as unknown as Stripe.Event;
+      return stripe.parseEventNotification(rawBody, signature, secret, SIGNATURE_TOLERANCE_S, undefined, nowMs) as unknown as Stripe.Event;
     }
     throw err;
   }
 }
 
 /**
+ * The `t=` timestamp (unix seconds) of a `Stripe-Signature` header, read as stripe-node
+ * reads it (comma-separated `key=value` pairs; the last `t` wins), or null.
+ * Source: stripe.com/docs/webhooks#verify-manually.
+ */
+export function signatureTimestamp(header: string): number | null {
+  let t: number | null = null;
+  for (const item of header.split(',')) {
+    const [key, value] = item.split('=');
+    if (key === 't') t = Number.parseInt(value ?? '', 10);
+  }
+  return t !== null && Number.isFinite(t) ? t : null;
+}
+
+/** Why a verified body is not a Stripe event Tally can log, or null. */
+function eventShapeError(event: unknown): string | null {
+  if (typeof event !== 'object' || event === null) return 'Body is not a Stripe event';
+  const { id, type } = event as { id?: unknown; type?: unknown };
+  if (typeof id !== 'string' || typeof type !== 'string') return 'Body is not a Stripe event';
+  if (!STRIPE_EVENT_ID_PATTERN.test(id)) return 'Event id does not have the shape evt_[A-Za-z0-9_]';
+  if (type.length > EVENT_TYPE_MAX || !EVENT_TYPE_PATTERN.test(type)) return 'Event type does not have the shape of a Stripe event type';
+  return null;
+}
+
+/**
  * When Stripe created the event: `created` is unix seconds on v1 events and an ISO 8601
- * string on v2 ("thin") events; anything else falls back to the receipt time.
+ * string on v2 ("thin") events; anything else, or a time no Date can hold, falls back to
+ * the receipt time.
  */
 function stripeCreatedAt(event: { created?: unknown }, receivedAt: Date): Date {
   const created = event.created;
-  if (typeof created === 'number' && Number.isFinite(created)) return new Date(created * 1000);
-  if (typeof created === 'string' && !Number.isNaN(Date.parse(created))) return new Date(created);
-  return receivedAt;
+  let at: Date | null = null;
+  if (typeof created === 'number' && Number.isSafeInteger(created)) at = new Date(created * 1000);
+  else if (typeof created === 'string' && created.length <= 40) at = new Date(created);
+  return at && !Number.isNaN(at.getTime()) ? at : receivedAt;
 }
 
 /** Run the handler for an event already in the log (also used by replay). */
-export async function processStoredEvent({ db, event, duplicate = false }: { db: Database; event: Stripe.Event; duplicate?: boolean }): Promise<ReceiveResult> {
+export async function processStoredEvent({
+  db,
+  event,
+  duplicate = false,
+  logger,
+  expected,
+}: {
+  db: Database;
+  event: Stripe.Event;
+  duplicate?: boolean;
+  logger: Logger;
+  expected: StripeAccountExpectation;
+}): Promise<ReceiveResult> {
   const handler = stripeEventHandlers[event.type];
   try {
     if (!handler) {
       await markEvent(db, event.id, { status: 'ignored', outcome: `Event type ${event.type} is not handled` });
       return { httpStatus: 200, eventId: event.id, status: 'ignored', duplicate };
     }
-    const result = await handler({ db, event });
+    const result = await handler({ db, event, expected });
     if (!result.marked) await markEvent(db, event.id, result);
+    if (result.status === 'anomaly') {
+      logger.warn({ eventId: event.id, type: event.type, workspaceId: result.workspaceId ?? null }, 'Stripe event differs from what Tally asked for: recorded as an anomaly, nothing done');
+    }
     return { httpStatus: 200, eventId: event.id, status: result.status, duplicate };
   } catch (err) {
-    const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-    await markEventFailed(db, event.id, message).catch(() => undefined);
+    const message = describeError(err);
+    logger.error({ eventId: event.id, type: event.type, err: message }, 'Stripe event handler failed; answering 500 so Stripe retries');
+    await markEventFailed(db, event.id, message).catch((markErr: unknown) => {
+      logger.error({ eventId: event.id, type: event.type, err: describeError(markErr) }, 'Could not record the failure of a Stripe event');
+    });
     return { httpStatus: 500, eventId: event.id, status: 'failed', error: message };
   }
 }

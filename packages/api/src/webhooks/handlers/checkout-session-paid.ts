@@ -1,45 +1,59 @@
 import { and, eq, run } from '@tally/db';
 import { postLedgerEntry } from '../../ledger/credit';
 import { formatMinor } from '../../schemas';
-import { CheckoutSessionPayload, paymentIntentIdOf, topupIdOf } from '../checkout-session';
+import { CheckoutSessionPayload, paymentIntentIdOf, topupReferenceOf } from '../checkout-session';
 import { markEventInTx } from '../mark-event';
+import { paymentMismatches } from '../payment-mismatches';
 import type { HandlerOutcome, StripeEventHandler } from '../types';
 
 /**
  * `checkout.session.completed` and `checkout.session.async_payment_succeeded`: credit the
- * top-up with Stripe's `amount_total`, once per top-up (reference `topup:<id>`), in the
- * same transaction that marks the event processed. Fulfil on `payment_status` `paid` or
- * `no_payment_required`, never on `complete` alone
- * (stripe.com/docs/payments/checkout/fulfill-orders). Sessions that match no top-up of
- * ours are ignored.
+ * top-up once (reference `topup:<id>`), in the same transaction that marks the event
+ * processed. Rules, in order:
+ * - Sessions that match no top-up of ours (unknown id, no or foreign reference) are `ignored`.
+ * - Credit only what Tally asked for (DESIGN.md, "Anomaly"): the session's `amount_total`
+ *   must equal the top-up's `amountMinor`, its `currency` the top-up's, its `mode` be
+ *   `payment`, and `event.livemode` the deployment's (`expected`). Otherwise nothing is
+ *   credited, the top-up is left as it was, and the event is marked `anomaly` with every
+ *   mismatch named, in one transaction (a signed event with another amount is either a
+ *   leaked secret or a Stripe-side change; retrying cannot fix either).
+ * - Fulfil on `payment_status` `paid` or `no_payment_required`, never on `complete` alone
+ *   (stripe.com/docs/payments/checkout/fulfill-orders).
  */
-export const handleCheckoutSessionPaid: StripeEventHandler = async ({ db, event }) => {
+export const handleCheckoutSessionPaid: StripeEventHandler = async ({ db, event, expected }) => {
   const parsed = CheckoutSessionPayload.safeParse(event.data?.object);
   if (!parsed.success) return { status: 'ignored', outcome: 'Not a Checkout Session payload Tally understands' };
   const session = parsed.data;
-  if (session.mode !== 'payment') return { status: 'ignored', outcome: `Checkout Session in ${session.mode ?? 'unknown'} mode: not a top-up` };
-  const topupId = topupIdOf(session);
-  if (!topupId) return { status: 'ignored', outcome: 'Checkout Session has no Tally top-up reference' };
+  const ref = topupReferenceOf(session);
+  if ('none' in ref) return { status: 'ignored', outcome: 'Checkout Session has no Tally top-up reference' };
+  if ('foreign' in ref) return { status: 'ignored', outcome: `No top-up for Checkout Session ${session.id}: its reference is not a Tally top-up id` };
 
   const { topups } = db.t;
   const [topup] = await db.q
     .select()
     .from(topups)
-    .where(and(eq(topups.id, topupId), eq(topups.stripeCheckoutSessionId, session.id)));
-  if (!topup) return { status: 'ignored', outcome: `No top-up ${topupId} for Checkout Session ${session.id}` };
+    .where(and(eq(topups.id, ref.topupId), eq(topups.stripeCheckoutSessionId, session.id)));
+  if (!topup) return { status: 'ignored', outcome: `No top-up ${ref.topupId} for Checkout Session ${session.id}` };
+
+  const mismatches = paymentMismatches({
+    requested: { amountMinor: topup.amountMinor, currency: topup.currency, mode: 'payment' },
+    reported: { amountTotal: session.amount_total, currency: session.currency, mode: session.mode, livemode: event.livemode },
+    expected,
+  });
+  if (mismatches.length > 0) {
+    // Nothing else is written: receive marks the event `anomaly` in one statement.
+    return { status: 'anomaly', outcome: `Nothing credited to top-up ${topup.id}: ${mismatches.join('; ')}`, workspaceId: topup.workspaceId };
+  }
 
   if (session.payment_status !== 'paid' && session.payment_status !== 'no_payment_required') {
     return {
       status: 'processed',
-      outcome: `Payment status ${session.payment_status ?? 'unknown'}: nothing credited (waiting for async_payment_succeeded)`,
+      outcome: `Payment status ${/^[a-z_]{1,40}$/.test(session.payment_status ?? '') ? session.payment_status : 'unknown'}: nothing credited (waiting for async_payment_succeeded)`,
       workspaceId: topup.workspaceId,
     };
   }
-  const amountMinor = session.amount_total;
-  const currency = session.currency?.toLowerCase();
-  if (amountMinor == null || !currency) {
-    return { status: 'ignored', outcome: 'Paid Checkout Session without amount_total or currency', workspaceId: topup.workspaceId };
-  }
+  // Equal to `amount_total` and `currency` (checked above): the credit is what Tally asked for.
+  const { amountMinor, currency } = topup;
 
   return db.transaction(function* (tx) {
     const t = db.t;
@@ -72,3 +86,4 @@ export const handleCheckoutSessionPaid: StripeEventHandler = async ({ db, event 
     return { ...result, marked: true };
   });
 };
+
