@@ -2,11 +2,11 @@ import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createAuth, recordingLogger, type ApiConfig, type Logger } from '@tally/api';
+import { createAuth, recordingLogger, type ApiConfig, type AuthOptions, type Logger } from '@tally/api';
 import { newId } from '../../../packages/api/src/ids';
-import type { Database } from '@tally/db';
+import { and, desc, eq, type Database } from '@tally/db';
 import Stripe from 'stripe';
-import { createApp } from '../src/app';
+import { createApp, type CreateAppOptions } from '../src/app';
 
 export const WEBHOOK_SECRET = 'whsec_server_tests_only_0123456789';
 export const ORIGIN = 'http://localhost:5173';
@@ -43,11 +43,21 @@ export const offlineStripe = new Stripe('sk_test_server_tests_123', {
 });
 
 /** Start the real Express app on an ephemeral loopback port. */
-export async function startServer(db: Database, opts: { stripe?: Stripe; config?: Partial<ApiConfig>; logger?: Logger } = {}) {
+export async function startServer(
+  db: Database,
+  opts: { stripe?: Stripe; config?: Partial<ApiConfig>; logger?: Logger; authRateLimits?: AuthOptions['rateLimits'] } & Pick<CreateAppOptions, 'trustProxy' | 'publicUrl' | 'limits' | 'webDistDir'> = {},
+) {
   const config = { ...testApiConfig, ...opts.config };
   const logger = opts.logger ?? recordingLogger();
-  const auth = createAuth({ db, secret: 'x'.repeat(32), baseURL: 'http://127.0.0.1', trustedOrigins: config.allowedFrontendOrigins, adminEmails: config.adminEmails });
-  const app = createApp({ services: { db, stripe: opts.stripe ?? offlineStripe, config, logger }, auth });
+  const auth = createAuth({ db, secret: 'x'.repeat(32), baseURL: 'http://127.0.0.1', trustedOrigins: config.allowedFrontendOrigins, adminEmails: config.adminEmails, signUp: config.signUp, rateLimits: opts.authRateLimits, logger });
+  const app = createApp({
+    services: { db, stripe: opts.stripe ?? offlineStripe, config, logger },
+    auth,
+    trustProxy: opts.trustProxy,
+    publicUrl: opts.publicUrl,
+    limits: opts.limits,
+    webDistDir: opts.webDistDir,
+  });
   const server = app.listen(0, '127.0.0.1');
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
   const { port } = server.address() as AddressInfo;
@@ -56,6 +66,50 @@ export async function startServer(db: Database, opts: { stripe?: Stripe; config?
     logger,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
+}
+
+/**
+ * The first link in the newest outbox email of `kind` to `to`, pointed at `serverUrl` (the
+ * test server's baseURL has no port). Throws when there is none.
+ */
+export async function emailLink(db: Database, serverUrl: string, to: string, kind: 'verify_email' | 'reset_password' | 'confirm_admin'): Promise<string> {
+  const { emailOutbox: o } = db.t;
+  const [mail] = await db.q.select().from(o).where(and(eq(o.toAddress, to.toLowerCase()), eq(o.kind, kind))).orderBy(desc(o.createdAt), desc(o.id)).limit(1);
+  const link = mail?.textBody.match(/https?:\/\/\S+/)?.[0];
+  if (!link) throw new Error(`no ${kind} email with a link to ${to} in the outbox`);
+  const u = new URL(link);
+  return `${serverUrl}${u.pathname}${u.search}`;
+}
+
+/** `name=value; ...` of a response's Set-Cookie headers. */
+export const cookieOf = (res: Response) => res.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+
+/**
+ * Sign up over HTTP and confirm the address as the mailbox's owner would; returns the
+ * session cookie. An ordinary address follows the verification link (better-auth signs in
+ * after it); an address that becomes an admin gets a `confirm_admin` link instead, where the
+ * owner chooses the password (here: the same one) and then signs in.
+ */
+export async function signUpVerified(serverUrl: string, db: Database, who: { email: string; password: string; name?: string }, headers: Record<string, string> = {}) {
+  const post = (path: string, body: unknown) =>
+    fetch(`${serverUrl}/api/auth/${path}`, { method: 'POST', headers: { 'content-type': 'application/json', origin: ORIGIN, ...headers }, body: JSON.stringify(body) });
+  const res = await post('sign-up/email', { name: who.name ?? 'Test User', email: who.email, password: who.password, callbackURL: '/' });
+  if (res.status !== 200) throw new Error(`sign-up answered ${res.status}: ${await res.text()}`);
+  const { emailOutbox: o } = db.t;
+  const kinds = (await db.q.select({ kind: o.kind }).from(o).where(eq(o.toAddress, who.email.toLowerCase()))).map((m) => m.kind);
+  if (kinds.includes('confirm_admin')) {
+    const toPage = await fetch(await emailLink(db, serverUrl, who.email, 'confirm_admin'), { redirect: 'manual', headers });
+    const token = new URL(toPage.headers.get('location') ?? '', serverUrl).searchParams.get('token');
+    const reset = await post('reset-password', { newPassword: who.password, token });
+    if (reset.status !== 200) throw new Error(`reset-password answered ${reset.status}: ${await reset.text()}`);
+    const signIn = await post('sign-in/email', { email: who.email, password: who.password });
+    if (signIn.status !== 200) throw new Error(`sign-in answered ${signIn.status}: ${await signIn.text()}`);
+    return cookieOf(signIn);
+  }
+  const verified = await fetch(await emailLink(db, serverUrl, who.email, 'verify_email'), { redirect: 'manual', headers });
+  const cookie = cookieOf(verified);
+  if (verified.status !== 302 || !cookie.includes('session_token')) throw new Error(`verification link answered ${verified.status} without a session`);
+  return cookie;
 }
 
 /** Sign a payload exactly as Stripe does (the SDK's own test helper). */

@@ -1,5 +1,5 @@
 /**
- * A top-up end to end without a browser: sign up over HTTP (better-auth cookie), start a
+ * A top-up end to end without a browser: sign up and verify over HTTP (better-auth cookie), start a
  * checkout through tRPC, pay it on the Stripe emulator, and watch the signed webhook credit
  * the balance once. Real `stripe` SDK, real emulator, real server, both dialects.
  */
@@ -9,7 +9,7 @@ import { startStripeEmulator, type StripeEmulator } from '@tally/stripe-emulator
 import Stripe from 'stripe';
 import superjson from 'superjson';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ORIGIN, startServer, WEBHOOK_SECRET } from './harness';
+import { ORIGIN, signUpVerified, startServer, WEBHOOK_SECRET } from './harness';
 
 describe.each(testDialects)('top-up through the emulator ($name)', ({ create }) => {
   let db: TestDatabase;
@@ -24,13 +24,8 @@ describe.each(testDialects)('top-up through the emulator ($name)', ({ create }) 
     const stripe = new Stripe('sk_test_server_flow_123', { host: api.hostname, port: Number(api.port), protocol: 'http' });
     server = await startServer(db, { stripe });
     emulator.addWebhookEndpoint({ url: `${server.url}/api/stripe/webhook`, secret: WEBHOOK_SECRET });
-    const res = await fetch(`${server.url}/api/auth/sign-up/email`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', origin: ORIGIN },
-      body: JSON.stringify({ email: `flow-${Date.now()}@example.test`, password: 'correct horse battery', name: 'Flow Tester' }),
-    });
-    expect(res.status).toBe(200);
-    cookie = res.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+    // Signing up sends a verification email; its link signs in (and provisions the customer).
+    cookie = await signUpVerified(server.url, db, { email: `flow-${Date.now()}@example.test`, password: 'correct horse battery', name: 'Flow Tester' });
     expect(cookie).toContain('session_token');
   });
   afterAll(async () => {
@@ -90,6 +85,24 @@ describe.each(testDialects)('top-up through the emulator ($name)', ({ create }) 
     expect(await db.q.select({ stripeCustomerId: db.t.customers.stripeCustomerId }).from(db.t.customers)).toEqual(before);
     const ledger = await trpc<{ items: { amountMinor: number }[] }>('ledger.list', {});
     expect(ledger.data.items.map((i) => i.amountMinor)).toEqual([1234, 500]);
+  });
+
+  it('past TOPUP_MAX_OPEN unfinished top-ups, createCheckout answers 429 with a clear message; an expired one frees a slot', async () => {
+    const open: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const started = await trpc<{ checkoutSessionId: string }>('topup.createCheckout', { amountMinor: 500 }, 'POST');
+      expect(started.status).toBe(200);
+      open.push(started.data.checkoutSessionId);
+    }
+    const refused = await trpc<{ json: { message: string } }>('topup.createCheckout', { amountMinor: 500 }, 'POST');
+    expect(refused.status).toBe(429);
+    expect(refused.data.json.message).toContain('You already have 5 unfinished top-ups');
+
+    // Stripe's expiry (here forced through the API) reaches Tally as checkout.session.expired.
+    const stripe = new Stripe('sk_test_server_flow_123', { host: new URL(emulator.url).hostname, port: Number(new URL(emulator.url).port), protocol: 'http' });
+    await stripe.checkout.sessions.expire(open[0]!);
+    await emulator.waitForIdle();
+    expect((await trpc('topup.createCheckout', { amountMinor: 500 }, 'POST')).status).toBe(200);
   });
 
   it('createCheckout from a foreign Origin is FORBIDDEN over HTTP', async () => {
