@@ -40,14 +40,46 @@ async function waitForHealthy(url: string, child: ChildProcess, log: () => strin
   throw new Error(`server not healthy within 60 s:\n${log()}`);
 }
 
+/** A demo user's sign-in. */
+export interface DemoSignIn {
+  email: string;
+  password: string;
+}
+
 export interface Stack {
   baseUrl: string;
   emulator: StripeEmulator;
+  /**
+   * The demo sign-ins the server printed at start. In production (as here) they are generated
+   * for this database and printed once; the published DEMO_SIGN_INS never sign in.
+   */
+  demoSignIns: { admin: DemoSignIn; customer: DemoSignIn };
   serverLog(): string;
   stop(): Promise<void>;
 }
 
-export async function startStack(dialect: Dialect): Promise<Stack> {
+/**
+ * Read the demo sign-ins from the server's start banner (`  Demo admin:    <email> / <password>`,
+ * apps/server/src/main.ts). The banner is written when the server listens, so it may reach
+ * this process just after the first healthy answer: wait for it briefly.
+ */
+async function printedDemoSignIns(log: () => string): Promise<Stack['demoSignIns']> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const admin = /Demo admin:\s+(\S+) \/ (\S+)/.exec(log());
+    const customer = /Demo customer:\s+(\S+) \/ (\S+)/.exec(log());
+    if (admin && customer) return { admin: { email: admin[1]!, password: admin[2]! }, customer: { email: customer[1]!, password: customer[2]! } };
+    if (Date.now() > deadline) throw new Error(`the server did not print the demo sign-ins (TALLY_SEED_DEMO=true):\n${log()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export interface StackOptions {
+  /** The server's SMTP_URL (e.g. an in-process mailbox from `./mailbox`); unset: mail stays in the outbox. */
+  smtpUrl?: string;
+}
+
+export async function startStack(dialect: Dialect, options: StackOptions = {}): Promise<Stack> {
   const database = await createTestDatabaseUrl(dialect);
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
@@ -74,14 +106,17 @@ export async function startStack(dialect: Dialect): Promise<Stack> {
       BETTER_AUTH_SECRET: 'e2e-tests-only-auth-secret-0123456789',
       STRIPE_API_BASE: emulator.url,
       STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
+      ...(options.smtpUrl ? { SMTP_URL: options.smtpUrl } : {}),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout!.on('data', (d) => (output += d));
   child.stderr!.on('data', (d) => (output += d));
   const serverLog = () => output;
+  let demoSignIns: Stack['demoSignIns'];
   try {
     await waitForHealthy(baseUrl, child, serverLog);
+    demoSignIns = await printedDemoSignIns(serverLog);
   } catch (err) {
     child.kill('SIGKILL');
     await emulator.close();
@@ -91,6 +126,7 @@ export async function startStack(dialect: Dialect): Promise<Stack> {
   return {
     baseUrl,
     emulator,
+    demoSignIns,
     serverLog,
     async stop() {
       const exited = new Promise((r) => child.once('exit', r));

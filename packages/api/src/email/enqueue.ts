@@ -46,7 +46,31 @@ export function* enqueueEmailInTx(tx: TxBuilder, t: Tables, email: OutgoingEmail
   return { id: rows[0]?.id ?? null };
 }
 
-/** Store an email to send, on its own. */
+/** Store an email to send, on its own, and wake this process's outbox worker (`onEmailEnqueued`). */
 export async function enqueueEmail(db: Database, email: OutgoingEmail): Promise<{ id: string | null }> {
-  return db.transaction((tx) => enqueueEmailInTx(tx, db.t, email));
+  const result = await db.transaction((tx) => enqueueEmailInTx(tx, db.t, email));
+  if (result.id) notifyEmailEnqueued(db);
+  return result;
+}
+
+const listeners = new Set<(db: Database) => void>();
+
+/**
+ * Call `listener` whenever an email is stored in this process (the worker's `kick`, so mail
+ * leaves at once instead of at the next poll). Returns the unsubscribe function.
+ */
+export function onEmailEnqueued(listener: (db: Database) => void): () => void {
+  listeners.add(listener);
+  return () => void listeners.delete(listener);
+}
+
+/** After committing a transaction that used `enqueueEmailInTx`: wake the worker (optional; it polls anyway). */
+export function notifyEmailEnqueued(db: Database): void {
+  for (const listener of listeners) {
+    try {
+      listener(db);
+    } catch {
+      // a listener's failure must not fail the enqueue, which has committed
+    }
+  }
 }

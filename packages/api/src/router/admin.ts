@@ -2,6 +2,7 @@ import { listStripeEvents } from '../activity/list-stripe-events';
 import { listTopups } from '../activity/list-topups';
 import { AdminEventsListInput, AdminTopupsListInput } from '../schemas';
 import { adminProcedure, createTRPCRouter } from '../trpc';
+import { emailsRouter } from './emails';
 
 export const adminRouter = createTRPCRouter({
   /** Stripe event log with processing outcome, filterable by status. */
@@ -12,4 +13,6 @@ export const adminRouter = createTRPCRouter({
   topups: adminProcedure.input(AdminTopupsListInput).query(({ ctx, input }) =>
     listTopups({ db: ctx.db, workspaceId: ctx.workspaceId, status: input.status, limit: input.limit, cursor: input.cursor }),
   ),
+  /** The email outbox: what was sent to whom, and what is pending or failed. */
+  emails: emailsRouter,
 });

@@ -1,26 +1,84 @@
-import { eq, run, type Database } from '@tally/db';
-import { hashPassword } from 'better-auth/crypto';
+import { randomBytes } from 'node:crypto';
+import { and, eq, run, type Database } from '@tally/db';
+import { hashPassword, verifyPassword } from 'better-auth/crypto';
 import { newId } from '../ids';
+import type { ApiConfig } from '../services';
 import { ensurePrimaryWorkspace } from '../workspaces/ensure-primary';
 
-/** Demo sign-ins printed by `pnpm dev`. Development data only: never used in production. */
+/**
+ * The published demo sign-ins (README, `pnpm dev`). Development only: in production the demo
+ * users get generated passwords, and these never sign in there (see `seedDemo`).
+ */
 export const DEMO_SIGN_INS = {
   admin: { email: 'admin@demo.tally.test', password: 'demo-admin-password', name: 'Demo Admin' },
   customer: { email: 'customer@demo.tally.test', password: 'demo-customer-password', name: 'Demo Customer' },
 } as const;
 
+export type DemoRole = keyof typeof DEMO_SIGN_INS;
+
+/** A demo user's email and the password this process knows for it. */
+export interface DemoSignIn {
+  email: string;
+  password: string;
+}
+
+/** What `seedDemo` did, and the sign-ins to print (null: not known to this process). */
+export interface SeedDemoResult {
+  workspaceId: string;
+  /** The demo users were created by this call. */
+  created: boolean;
+  /**
+   * Per demo user, the password to print, or null when this process does not know it
+   * (production, generated at an earlier start and printed then).
+   */
+  signIns: Record<DemoRole, DemoSignIn | null>;
+  /** Demo users whose published password was replaced by a generated one in this call (production). */
+  rotated: DemoRole[];
+}
+
 /**
- * Seed (idempotently) a demo workspace with one admin and one customer user. Users are
- * written directly, with better-auth's own password hash, so sign-up hooks do not run.
+ * A generated demo password: 18 random bytes (144 bits) as 24 base64url characters, far above
+ * any strength estimator's top score and free of spaces and `/`, so it prints on one line.
  */
-export async function seedDemo({ db, currency = 'usd' }: { db: Database; currency?: string }) {
+export function generateDemoPassword(): string {
+  return randomBytes(18).toString('base64url');
+}
+
+/**
+ * Seed (idempotently) a demo workspace with one admin and one customer user, both verified.
+ * Users are written directly, with better-auth's own password hash (`better-auth/crypto`), so
+ * sign-up hooks do not run.
+ *
+ * Passwords: outside production the published `DEMO_SIGN_INS`. In production (the default, so
+ * a caller that forgets is safe) random ones generated here and returned once, for the caller
+ * to print; and a demo user that still has its published password (a database seeded in
+ * development, then started in production) gets a generated one, with its sessions ended. So
+ * the published passwords never sign in to a production server.
+ */
+export async function seedDemo({
+  db,
+  currency = 'usd',
+  environment = 'production',
+}: {
+  db: Database;
+  /** ISO 4217 lowercase, of the demo workspace if it is created. */
+  currency?: string;
+  environment?: ApiConfig['environment'];
+}): Promise<SeedDemoResult> {
+  const production = environment === 'production';
   const workspace = await ensurePrimaryWorkspace({ db, name: 'Demo workspace', currency });
   const t = db.t;
   const existing = await db.q.select({ id: t.users.id }).from(t.users).where(eq(t.users.email, DEMO_SIGN_INS.admin.email));
-  if (existing.length > 0) return { workspaceId: workspace.id, created: false };
+  if (existing.length > 0) {
+    const { signIns, rotated } = await reconcileDemoPasswords({ db, production });
+    return { workspaceId: workspace.id, created: false, signIns, rotated };
+  }
 
-  const adminHash = await hashPassword(DEMO_SIGN_INS.admin.password);
-  const customerHash = await hashPassword(DEMO_SIGN_INS.customer.password);
+  const passwords: Record<DemoRole, string> = production
+    ? { admin: generateDemoPassword(), customer: generateDemoPassword() }
+    : { admin: DEMO_SIGN_INS.admin.password, customer: DEMO_SIGN_INS.customer.password };
+  const adminHash = await hashPassword(passwords.admin);
+  const customerHash = await hashPassword(passwords.customer);
   const adminId = newId();
   const customerUserId = newId();
   const customerId = newId();
@@ -36,5 +94,53 @@ export async function seedDemo({ db, currency = 'usd' }: { db: Database; currenc
     yield* run(tx.insert(t.customers).values({ id: customerId, workspaceId: workspace.id, name: 'Demo Customer Inc.', email: DEMO_SIGN_INS.customer.email }));
     yield* run(tx.insert(t.customerMemberships).values({ id: newId(), customerId, userId: customerUserId, role: 'owner' }));
   });
-  return { workspaceId: workspace.id, created: true };
+  return {
+    workspaceId: workspace.id,
+    created: true,
+    signIns: {
+      admin: { email: DEMO_SIGN_INS.admin.email, password: passwords.admin },
+      customer: { email: DEMO_SIGN_INS.customer.email, password: passwords.customer },
+    },
+    rotated: [],
+  };
+}
+
+/**
+ * For demo users that already exist: which published passwords still verify. In production
+ * each one that does is replaced by a generated password (and the user's sessions deleted);
+ * elsewhere it is reported as the sign-in to print. A user whose password is something else
+ * (generated earlier, or changed by its owner) is left alone and reported as null.
+ */
+async function reconcileDemoPasswords({ db, production }: { db: Database; production: boolean }) {
+  const t = db.t;
+  const signIns: Record<DemoRole, DemoSignIn | null> = { admin: null, customer: null };
+  const rotated: DemoRole[] = [];
+  for (const role of Object.keys(DEMO_SIGN_INS) as DemoRole[]) {
+    const published = DEMO_SIGN_INS[role];
+    const [account] = await db.q
+      .select({ id: t.accounts.id, userId: t.accounts.userId, hash: t.accounts.password })
+      .from(t.accounts)
+      .innerJoin(t.users, eq(t.users.id, t.accounts.userId))
+      .where(and(eq(t.users.email, published.email), eq(t.accounts.providerId, 'credential')));
+    if (!account?.hash) continue;
+    const stillPublished = await verifyPassword({ hash: account.hash, password: published.password });
+    if (!stillPublished) continue;
+    if (!production) {
+      signIns[role] = { email: published.email, password: published.password };
+      continue;
+    }
+    const password = generateDemoPassword();
+    const hash = await hashPassword(password);
+    await db.transaction(function* (tx) {
+      // Guarded by the old hash: of two processes starting at once, one rotates.
+      yield* run(tx.update(t.accounts).set({ password: hash, updatedAt: new Date() }).where(and(eq(t.accounts.id, account.id), eq(t.accounts.password, account.hash!))));
+      yield* run(tx.delete(t.sessions).where(eq(t.sessions.userId, account.userId)));
+    });
+    const [now] = await db.q.select({ hash: t.accounts.password }).from(t.accounts).where(eq(t.accounts.id, account.id));
+    if (now?.hash === hash) {
+      signIns[role] = { email: published.email, password };
+      rotated.push(role);
+    }
+  }
+  return { signIns, rotated };
 }

@@ -1,0 +1,46 @@
+/**
+ * The operator CLI: `pnpm tally <noun> <verb> [options]` (commander). One file per noun
+ * (`admin.ts`; later `workspace`, `events`, `usage`, `secrets`, `setup`), each exporting a
+ * `Command` built with the shared terminal `CliIo`. It reads the same environment as the
+ * server (DATABASE_URL, TALLY_PUBLIC_URL, ...), migrates like the server, and never calls
+ * Stripe. Failures print one line, `tally: <message>`, and exit 1.
+ */
+import { pathToFileURL } from 'node:url';
+import { Command, CommanderError } from 'commander';
+import { adminCommand } from './admin';
+import { failureLine, processIo, type CliIo } from './shared';
+
+/** Usage errors and help go through `io`, and throw instead of exiting, on every (sub)command. */
+function throughIo(command: Command, io: CliIo): Command {
+  command
+    .exitOverride()
+    .showHelpAfterError('(add --help for usage)')
+    .configureOutput({ writeOut: (s) => io.out(s.replace(/\n$/, '')), writeErr: (s) => io.err(s.replace(/\n$/, '')) });
+  for (const sub of command.commands) throughIo(sub, io);
+  return command;
+}
+
+export function buildProgram(io: CliIo = processIo): Command {
+  const program = new Command('tally').description(
+    'Tally operator commands. They read the server\'s environment (DATABASE_URL, TALLY_PUBLIC_URL, ...; see .env.example).',
+  );
+  program.addCommand(adminCommand(io));
+  return throughIo(program, io);
+}
+
+/** Run the CLI on `argv` (process.argv shape); resolves with the exit code. */
+export async function runCli(argv: readonly string[], io: CliIo = processIo): Promise<number> {
+  try {
+    await buildProgram(io).parseAsync([...argv]);
+    return 0;
+  } catch (err) {
+    // Commander has printed its own message (usage error) or the help it was asked for.
+    if (err instanceof CommanderError) return err.exitCode;
+    io.err(`tally: ${failureLine(err)}`);
+    return 1;
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  process.exitCode = await runCli(process.argv);
+}
