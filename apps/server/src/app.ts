@@ -2,21 +2,69 @@
  * The Express app: the raw-body Stripe webhook route, better-auth, tRPC, /healthz and, in
  * production, the built SPA. No global body parser: only the webhook route reads a body
  * itself (raw bytes, for the signature); tRPC and better-auth parse their own.
+ *
+ * Order: `trust proxy` (decides req.ip) -> request id -> helmet headers (every response) ->
+ * routes. tRPC's limits and guards are in http/trpc-guards.ts; the SPA (compressed, cached)
+ * in http/static-spa.ts; errors answer a generic message with the request id (http/errors.ts).
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { appRouter, createInnerContext, receiveStripeWebhook, type Auth, type Services } from '@tally/api';
+import { appRouter, createInnerContext, receiveStripeWebhook, setClientIpHeader, stripeAccountExpectation, type Auth, type Services } from '@tally/api';
+import { TRPC_MAX_BATCH_SIZE } from '@tally/api/schemas';
 import { sql } from '@tally/db';
 import { createExpressMiddleware } from '@trpc/server/adapters/express';
-import { fromNodeHeaders, toNodeHandler } from 'better-auth/node';
-import express, { type ErrorRequestHandler } from 'express';
+import { toNodeHandler } from 'better-auth/node';
+import express from 'express';
+import { devMailboxHandler } from './dev-mailbox';
+import { errorHandler, loggableError } from './http/errors';
+import { assignRequestId, requestIdOf } from './http/request-id';
+import { securityHeaders } from './http/security-headers';
+import { serveSpa } from './http/static-spa';
+import { sessionOf, trpcGuards } from './http/trpc-guards';
 
 /** Largest webhook body accepted; Stripe events are far smaller. Beyond it: 413. */
 export const WEBHOOK_BODY_LIMIT = '1mb';
 
-export function createApp({ services, auth, webDistDir }: { services: Services; auth: Auth; webDistDir?: string | null }) {
+/** Abuse limits on the tRPC endpoint (issue 6); tests pass small ones. */
+export interface HttpLimits {
+  /** Largest tRPC request body in bytes; beyond it 413 before the body is read whole. */
+  trpcMaxBodyBytes: number;
+  /** Most calls in one batched tRPC request; beyond it the whole request is refused. */
+  trpcMaxBatchSize: number;
+  /** tRPC mutation requests (a batch counts once) per client IP per window (milliseconds). */
+  mutationsPerIp: { limit: number; windowMs: number };
+  /** tRPC mutation requests (a batch counts once) per signed-in user per window (milliseconds). */
+  mutationsPerUser: { limit: number; windowMs: number };
+}
+
+export const DEFAULT_HTTP_LIMITS: HttpLimits = {
+  trpcMaxBodyBytes: 100 * 1024,
+  trpcMaxBatchSize: TRPC_MAX_BATCH_SIZE,
+  mutationsPerIp: { limit: 120, windowMs: 60_000 },
+  mutationsPerUser: { limit: 30, windowMs: 60_000 },
+};
+
+export interface CreateAppOptions {
+  services: Services;
+  auth: Auth;
+  /** Built SPA to serve, or null/undefined (development: Vite serves it). */
+  webDistDir?: string | null;
+  /** Express `trust proxy` (ServerConfig.trustProxy, TALLY_TRUST_PROXY): decides `req.ip`. Default false. */
+  trustProxy?: boolean | number | string[];
+  /** The server's public URL (TALLY_PUBLIC_URL); HSTS is sent only when it is https. Default: services.config.publicUrl. */
+  publicUrl?: string;
+  limits?: Partial<HttpLimits>;
+}
+
+export function createApp({ services, auth, webDistDir, trustProxy = false, publicUrl = services.config.publicUrl, limits: limitOverrides }: CreateAppOptions) {
+  const limits: HttpLimits = { ...DEFAULT_HTTP_LIMITS, ...limitOverrides };
   const app = express();
+  // First: everything below (rate limits, better-auth, logs) reads the client IP from req.ip.
+  app.set('trust proxy', trustProxy);
   app.disable('x-powered-by');
+  // Every response, the webhook's too: a server-generated X-Request-Id, then helmet's headers.
+  app.use(assignRequestId);
+  app.use(securityHeaders({ publicUrl }));
 
   app.post('/api/stripe/webhook', express.raw({ type: () => true, limit: WEBHOOK_BODY_LIMIT }), async (req, res, next) => {
     try {
@@ -27,6 +75,9 @@ export function createApp({ services, auth, webDistDir }: { services: Services; 
         webhookSecret: services.config.stripeWebhookSecret,
         rawBody,
         signature: req.header('stripe-signature'),
+        logger: services.logger,
+        // One Stripe account per deployment today; a per-workspace expectation can replace this.
+        expected: stripeAccountExpectation(services.config),
       });
       if (result.httpStatus === 400) res.status(400).json({ error: result.error });
       else if (result.httpStatus === 500) res.status(500).json({ error: 'Processing failed; Stripe will retry', eventId: result.eventId });
@@ -36,22 +87,47 @@ export function createApp({ services, auth, webDistDir }: { services: Services; 
     }
   });
 
-  app.all('/api/auth/{*path}', toNodeHandler(auth));
+  // better-auth reads the client IP only from CLIENT_IP_HEADER, set here from req.ip (which
+  // honours `trust proxy`) after dropping any value the client sent.
+  app.all(
+    '/api/auth/{*path}',
+    (req, _res, next) => {
+      setClientIpHeader(req.headers, req.ip);
+      next();
+    },
+    toNodeHandler(auth),
+  );
 
   app.use(
     '/trpc',
     createExpressMiddleware({
       router: appRouter,
-      createContext: async ({ req }) => {
-        const session = await auth.api.getSession({ headers: fromNodeHeaders(req.headers) });
+      maxBodySize: limits.trpcMaxBodyBytes,
+      maxBatchSize: limits.trpcMaxBatchSize,
+      // Content type, Origin, size and rate limits, and the session (once): http/trpc-guards.ts.
+      middleware: trpcGuards({
+        db: services.db,
+        auth,
+        logger: services.logger,
+        allowedOrigins: services.config.allowedFrontendOrigins,
+        maxBodyBytes: limits.trpcMaxBodyBytes,
+        mutationsPerIp: limits.mutationsPerIp,
+        mutationsPerUser: limits.mutationsPerUser,
+      }),
+      createContext: ({ req, res }) => {
+        const session = sessionOf(res);
         return createInnerContext({
           ...services,
           actor: session ? { userId: session.user.id, email: session.user.email } : null,
           origin: req.header('origin') ?? null,
+          ip: req.ip ?? null,
+          requestId: requestIdOf(res),
         });
       },
-      onError: ({ error, path: procedure }) => {
-        if (error.code === 'INTERNAL_SERVER_ERROR') console.error(`[trpc] ${procedure ?? '?'}:`, error.cause ?? error);
+      onError: ({ error, path: procedure, req }) => {
+        if (error.code === 'INTERNAL_SERVER_ERROR') {
+          services.logger.error({ requestId: requestIdOf(req.res), procedure: procedure ?? null, err: loggableError(error.cause ?? error) }, 'tRPC call failed');
+        }
       },
     }),
   );
@@ -66,17 +142,12 @@ export function createApp({ services, auth, webDistDir }: { services: Services; 
     }
   });
 
-  if (webDistDir && existsSync(path.join(webDistDir, 'index.html'))) {
-    app.use(express.static(webDistDir, { index: false, maxAge: '1h' }));
-    app.get('/{*path}', (_req, res) => res.sendFile(path.join(webDistDir, 'index.html')));
-  }
+  // Email bodies hold sign-in links: the mailbox exists only in development (404 elsewhere).
+  if (services.config.environment === 'development') app.get('/api/dev/mailbox', devMailboxHandler(services.db));
 
-  const onError: ErrorRequestHandler = (err, _req, res, _next) => {
-    const status = typeof err?.status === 'number' ? err.status : 500;
-    if (status === 413) return void res.status(413).json({ error: `Body larger than ${WEBHOOK_BODY_LIMIT}` });
-    if (status >= 500) console.error('[server]', err);
-    res.status(status).json({ error: status >= 500 ? 'Internal error' : String(err?.message ?? 'Bad request') });
-  };
-  app.use(onError);
+  if (webDistDir && existsSync(path.join(webDistDir, 'index.html'))) app.use(serveSpa(webDistDir));
+
+  // Only the webhook route parses a body in Express, so a 413 here is its limit.
+  app.use(errorHandler({ logger: services.logger, messages: { 413: `Body larger than ${WEBHOOK_BODY_LIMIT}` } }));
   return app;
 }

@@ -2,6 +2,7 @@ import type { AppRouter } from '@tally/api';
 import { httpBatchLink, TRPCClientError } from '@trpc/client';
 import { createTRPCReact, type inferReactQueryProcedureOptions } from '@trpc/react-query';
 import type { inferRouterOutputs } from '@trpc/server';
+import { TRPC_MAX_BATCH_SIZE } from '@tally/api/schemas';
 import superjson from 'superjson';
 
 /** React hooks for Tally's tRPC router (`trpc.balance.get.useQuery()` ...). */
@@ -16,6 +17,8 @@ export function createTrpcClient() {
     links: [
       httpBatchLink({
         url: '/trpc',
+        // The server refuses bigger batches (issue 6).
+        maxItems: TRPC_MAX_BATCH_SIZE,
         transformer: superjson,
         fetch: (url, init) => fetch(url, { ...init, credentials: 'include' }),
       }),

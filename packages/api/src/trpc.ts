@@ -12,11 +12,23 @@ import { findWorkspaceForAdmin } from './workspaces/find-for-admin';
 const t = initTRPC.context<Context>().create({
   // Dates and other non-JSON values keep their types on the wire (the client uses it too).
   transformer: superjson,
-  errorFormatter({ shape, error }) {
+  // Never put stack traces in responses, whatever NODE_ENV says (tRPC's default follows
+  // NODE_ENV, which a production start may leave unset); the server logs them instead.
+  isDev: false,
+  /**
+   * The error body clients see. INTERNAL_SERVER_ERROR (anything not an AppError/TRPCError:
+   * a failed query, a bug) answers only "Internal error; request id <id>", never the cause's
+   * message (SQL, parameters) — the server's onError logs the cause under the same id
+   * (OWASP Error Handling Cheat Sheet). Other codes keep their message, written for users.
+   */
+  errorFormatter({ shape, error, ctx }) {
+    const { stack: _stack, ...data } = shape.data;
+    const internal = error.code === 'INTERNAL_SERVER_ERROR';
     return {
       ...shape,
+      message: internal ? `Internal error; request id ${ctx?.requestId ?? 'unknown'}` : shape.message,
       data: {
-        ...shape.data,
+        ...data,
         zodError: error.code === 'BAD_REQUEST' && error.cause instanceof z.ZodError ? z.flattenError(error.cause) : null,
       },
     };

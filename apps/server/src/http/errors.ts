@@ -1,0 +1,50 @@
+/**
+ * Errors that say enough and no more: a 5xx answers "Internal error; request id <id>" (the
+ * id is also the `X-Request-Id` header) and the cause goes to the server log under that id,
+ * never to the client (OWASP Error Handling Cheat Sheet: no stack traces, SQL or internals in
+ * responses).
+ */
+import type { Logger } from '@tally/api';
+import { DrizzleQueryError } from 'drizzle-orm/errors';
+import type { ErrorRequestHandler } from 'express';
+import { requestIdOf } from './request-id';
+
+/** The client-facing message of an internal error. */
+export function internalErrorMessage(requestId: string): string {
+  return `Internal error; request id ${requestId}`;
+}
+
+/**
+ * `err` made fit for the log: a failed Drizzle query keeps its SQL text and the driver's
+ * error (the cause) but loses its bound parameters, which may hold personal data (emails,
+ * names). Anything else is returned as is (pino serializes message, stack and causes).
+ */
+export function loggableError(err: unknown): unknown {
+  if (!(err instanceof DrizzleQueryError)) return err;
+  const safe = new Error(`Failed query: ${err.query}`, { cause: err.cause });
+  safe.name = 'DrizzleQueryError';
+  const frames = err.stack?.split('\n').filter((line) => /^\s+at /.test(line)) ?? [];
+  safe.stack = [`${safe.name}: ${safe.message}`, ...frames].join('\n');
+  return safe;
+}
+
+/**
+ * The last Express error handler (routes other than tRPC, which formats its own errors).
+ * A 4xx keeps its status and, when the error says it may be shown (`expose`, as body-parser's
+ * errors do), its message; a 5xx (or anything without a status) answers 500 with the generic
+ * message and is logged with the request id.
+ */
+export function errorHandler({ logger, messages = {} }: { logger: Logger; /** Fixed client messages by 4xx status (e.g. 413). */ messages?: Partial<Record<number, string>> }): ErrorRequestHandler {
+  return (err, req, res, next) => {
+    if (res.headersSent) return next(err);
+    const requestId = requestIdOf(res);
+    const raw = (err as { status?: unknown; statusCode?: unknown } | null)?.status ?? (err as { statusCode?: unknown } | null)?.statusCode;
+    const status = typeof raw === 'number' && raw >= 400 && raw <= 599 ? raw : 500;
+    if (status >= 500) {
+      logger.error({ requestId, method: req.method, path: req.path, err: loggableError(err) }, 'Request failed');
+      return void res.status(status).json({ error: internalErrorMessage(requestId), requestId });
+    }
+    const expose = (err as { expose?: unknown } | null)?.expose === true;
+    res.status(status).json({ error: messages[status] ?? (expose ? String((err as Error).message) : 'Bad request'), requestId });
+  };
+}
