@@ -1,14 +1,18 @@
 /**
  * Tally's server process (dev: `tsx watch src/main.ts`; production: `node dist/main.js`):
  * validate config, open and migrate the database, seed demo data where configured, serve.
- * Starting never calls Stripe.
+ * Starting never calls Stripe. A start that cannot succeed (invalid config, database
+ * unreachable or failing to migrate, port taken) prints one line to stderr and exits 1, so
+ * a supervisor sees the failure and restarts.
  */
 import { createAuth, DEMO_SIGN_INS, ensurePrimaryWorkspace, seedDemo } from '@tally/api';
-import { createDatabase } from '@tally/db';
+import { createServer, type Server } from 'node:http';
+import { DatabaseStartError, openDatabase } from '@tally/db';
 import { EMULATOR_DEV_WEBHOOK_SECRET } from '@tally/stripe-emulator/defaults';
 import { createApp } from './app';
 import { ConfigError, loadConfig, type ServerConfig } from './config';
 import { createLogger } from './logger';
+import { startMailer } from './mail';
 import { createStripeClient } from './stripe-client';
 
 async function main() {
@@ -22,12 +26,13 @@ async function main() {
     }
     throw err;
   }
-  const db = await createDatabase(config.databaseUrl);
-  await db.migrate();
-  const seeded = config.seedDemo ? await seedDemo({ db, currency: config.api.topup.currency }) : null;
+  const logger = createLogger({ environment: config.nodeEnv });
+  // Opens, checks and migrates; failure is one line naming the redacted DATABASE_URL (below).
+  const db = await openDatabase(config.databaseUrl, { logger });
+  // Production seeds generated demo passwords (printed below, once) and rotates published ones.
+  const seeded = config.seedDemo ? await seedDemo({ db, currency: config.api.topup.currency, environment: config.nodeEnv }) : null;
   if (!seeded) await ensurePrimaryWorkspace({ db, currency: config.api.topup.currency });
   const stripe = createStripeClient(config.stripe);
-  const logger = createLogger({ environment: config.nodeEnv });
   const services = { db, stripe, config: config.api, logger };
   const auth = createAuth({
     db,
@@ -35,44 +40,94 @@ async function main() {
     baseURL: config.publicUrl,
     trustedOrigins: config.api.allowedFrontendOrigins,
     adminEmails: config.api.adminEmails,
+    signUp: config.api.signUp,
+    appURL: config.webUrl,
+    logger,
   });
-  const app = createApp({ services, auth, webDistDir: config.webDistDir });
-  const server = app.listen(config.port, config.host, () => {
+  // The outbox worker (SMTP, or the console in development); stopped before the database closes.
+  const mailer = startMailer({ db, config, logger });
+  const app = createApp({ services, auth, webDistDir: config.webDistDir, trustProxy: config.trustProxy, publicUrl: config.publicUrl });
+  const announce = () => {
     const lines = [
       '',
       `  Tally is running: open ${config.webUrl}`,
       `  API ${config.publicUrl}  ·  database ${db.label}  ·  Stripe ${config.api.stripeMode}${config.stripe.apiBase ? ` (${config.stripe.apiBase.origin})` : ''}`,
     ];
     if (seeded) {
-      lines.push(
-        `  Demo admin:    ${DEMO_SIGN_INS.admin.email} / ${DEMO_SIGN_INS.admin.password}`,
-        `  Demo customer: ${DEMO_SIGN_INS.customer.email} / ${DEMO_SIGN_INS.customer.password}`,
-      );
+      // Parsed by e2e/src/stack.ts: keep the `Demo <role>: <email> / <password>` shape.
+      for (const [role, label] of [['admin', 'Demo admin:   '], ['customer', 'Demo customer:']] as const) {
+        const signIn = seeded.signIns[role];
+        lines.push(
+          signIn
+            ? `  ${label} ${signIn.email} / ${signIn.password}${config.nodeEnv === 'production' ? '  (generated; shown only now)' : ''}`
+            : `  ${label} ${DEMO_SIGN_INS[role].email} (password generated and printed at an earlier start)`,
+        );
+      }
     }
+    if (mailer.warning) lines.push(`  WARNING: ${mailer.warning}`);
     if (config.authSecretSource === 'ephemeral') {
       lines.push('  WARNING: BETTER_AUTH_SECRET is not set: sessions are signed with a random secret for this process only (they end on restart and are not shared across processes).');
     }
     if (config.api.stripeMode === 'emulator') {
       lines.push('  Stripe emulator: test payments only. Test card 4242 4242 4242 4242, any future date, any CVC.');
       if (config.nodeEnv === 'production') {
+        // Reached only with TALLY_ALLOW_EMULATOR_IN_PRODUCTION=true (config.ts refuses otherwise).
         lines.push(
-          config.api.stripeWebhookSecret === EMULATOR_DEV_WEBHOOK_SECRET
-            ? '  WARNING: production mode without Stripe keys: webhooks are verified with the emulator\'s public dev secret. Set STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET before taking real payments.'
-            : '  WARNING: production mode without STRIPE_SECRET_KEY: Stripe API calls go to the emulator. Set STRIPE_SECRET_KEY before taking real payments.',
+          `  WARNING: TALLY_ALLOW_EMULATOR_IN_PRODUCTION=true: a demo or test deployment; no real payments${
+            config.api.stripeWebhookSecret === EMULATOR_DEV_WEBHOOK_SECRET ? ", and webhooks are verified with the emulator's published secret (anyone can forge them)" : ''
+          }.`,
         );
       }
     }
     console.log(lines.join('\n') + '\n');
-  });
+  };
+  let server: Server;
+  try {
+    server = await listen(createServer(app), config.port, config.host);
+  } catch (err) {
+    // A taken port must not look like a running server: a supervisor restarts on exit 1.
+    console.error(`Cannot listen on ${config.host}:${config.port}: ${describeListenError(err)}`);
+    setTimeout(() => process.exit(1), 5_000).unref();
+    await Promise.allSettled([mailer.stop(), db.close()]);
+    process.exit(1);
+  }
+  announce();
   const stop = () => {
-    server.close(() => void db.close().finally(() => process.exit(0)));
+    server.close(() => void mailer.stop().finally(() => void db.close().finally(() => process.exit(0))));
     setTimeout(() => process.exit(0), 5_000).unref();
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
 }
 
+/** Resolve once `server` listens; reject with the listen error (EADDRINUSE, EACCES, ...). */
+function listen(server: Server, port: number, host: string): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve(server);
+    });
+  });
+}
+
+const LISTEN_REASONS: Record<string, string> = {
+  EADDRINUSE: 'address already in use',
+  EACCES: 'permission denied',
+  EADDRNOTAVAIL: 'address not available on this machine',
+  ENOTFOUND: 'host not found',
+  EAI_AGAIN: 'host name lookup failed',
+};
+
+/** `address already in use (EADDRINUSE)`: the reason in words, then Node's code. */
+function describeListenError(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  if (code) return `${LISTEN_REASONS[code] ?? (err as Error).message} (${code})`;
+  return err instanceof Error ? err.message : String(err);
+}
+
 void main().catch((err) => {
-  console.error(err);
+  // Database failures at start are one line (redacted DATABASE_URL and cause), not a stack.
+  console.error(err instanceof DatabaseStartError ? err.message : err);
   process.exit(1);
 });

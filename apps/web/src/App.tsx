@@ -3,9 +3,12 @@ import { Layout } from './components/Layout';
 import { RequireAdmin, RequireAuth, RequireCustomer } from './components/guards';
 import { StripeModeBanner } from './components/StripeModeBanner';
 import { AdminActivityPage } from './pages/AdminActivityPage';
+import { AdminEmailsPage } from './pages/AdminEmailsPage';
 import { BalancePage } from './pages/BalancePage';
+import { ForgotPasswordPage } from './pages/ForgotPasswordPage';
 import { LedgerPage } from './pages/LedgerPage';
 import { NotFoundPage } from './pages/NotFoundPage';
+import { ResetPasswordPage } from './pages/ResetPasswordPage';
 import { SignInPage } from './pages/SignInPage';
 import { SignUpPage } from './pages/SignUpPage';
 import { TopupCancelledPage } from './pages/TopupCancelledPage';
@@ -18,6 +21,8 @@ export function App() {
       <Routes>
         <Route path="/sign-in" element={<SignInPage />} />
         <Route path="/sign-up" element={<SignUpPage />} />
+        <Route path="/forgot-password" element={<ForgotPasswordPage />} />
+        <Route path="/reset-password" element={<ResetPasswordPage />} />
         <Route element={<RequireAuth />}>
           <Route element={<Layout />}>
             <Route element={<RequireCustomer />}>
@@ -28,6 +33,7 @@ export function App() {
             <Route path="topup/cancelled" element={<TopupCancelledPage />} />
             <Route element={<RequireAdmin />}>
               <Route path="admin" element={<AdminActivityPage />} />
+              <Route path="admin/emails" element={<AdminEmailsPage />} />
             </Route>
             <Route path="*" element={<NotFoundPage />} />
           </Route>

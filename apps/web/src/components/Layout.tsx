@@ -42,9 +42,14 @@ export function Layout() {
               </>
             )}
             {data?.adminWorkspace && (
-              <NavLink to="/admin" className="nav-link">
-                Activity
-              </NavLink>
+              <>
+                <NavLink to="/admin" end className="nav-link">
+                  Activity
+                </NavLink>
+                <NavLink to="/admin/emails" className="nav-link">
+                  Emails
+                </NavLink>
+              </>
             )}
           </nav>
           <div className="account">

@@ -1,13 +1,27 @@
 import { useState, type FormEvent } from 'react';
 import { Link, Navigate, useNavigate, useSearchParams } from 'react-router';
 import { authClient } from '../auth';
-import { AuthCard } from '../components/AuthCard';
+import { AuthCard, AuthNotice } from '../components/AuthCard';
 import { useMe, useRefreshSession } from '../components/useMe';
+import {
+  captureRetryAfter,
+  genericAuthErrorText,
+  NETWORK_ERROR_TEXT,
+  PASSWORD_MIN_LENGTH,
+  PASSWORD_RULE,
+  PASSWORD_TOO_SHORT_TEXT,
+  passwordLengthError,
+  tooManyAttemptsText,
+} from '../lib/auth-errors';
 import { safeNextPath } from '../lib/next-path';
+import { verifiedCallbackURL } from '../lib/auth-links';
+import { CheckEmailPage } from './CheckEmailPage';
 
-/** Matches the server's better-auth `minPasswordLength`. */
-const MIN_PASSWORD_LENGTH = 8;
-
+/**
+ * Sign-up. The server requires a verified email before the first session, so a successful
+ * sign-up shows "Check your email"; better-auth answers an already-registered address the
+ * same way (no account enumeration), and its verification link signs the user in.
+ */
 export function SignUpPage() {
   const me = useMe();
   const navigate = useNavigate();
@@ -18,31 +32,48 @@ export function SignUpPage() {
   const [password, setPassword] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const [sentTo, setSentTo] = useState<string | null>(null);
   const next = safeNextPath(params.get('next'));
 
   if (me.data?.user && !busy) return <Navigate to={next} replace />;
+  if (sentTo) return <CheckEmailPage email={sentTo} onUseAnotherEmail={() => setSentTo(null)} />;
 
   async function onSubmit(e: FormEvent) {
     e.preventDefault();
     setError(null);
     if (!name.trim()) return setError('Enter your name.');
     if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email.trim())) return setError('Enter a valid email address.');
-    if (password.length < MIN_PASSWORD_LENGTH) return setError(`Use a password of at least ${MIN_PASSWORD_LENGTH} characters.`);
+    const tooShort = passwordLengthError(password);
+    if (tooShort) return setError(tooShort);
     setBusy(true);
+    const retry = captureRetryAfter();
     try {
-      const { error: authError } = await authClient.signUp.email({ name: name.trim(), email: email.trim(), password });
+      const { data, error: authError } = await authClient.signUp.email(
+        { name: name.trim(), email: email.trim(), password, callbackURL: verifiedCallbackURL() },
+        retry.fetchOptions,
+      );
       if (authError) {
-        setError(
-          authError.code === 'USER_ALREADY_EXISTS' || authError.code === 'USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL'
-            ? 'An account with this email already exists. Sign in instead.'
-            : (authError.message ?? 'Could not create the account. Please try again.'),
-        );
+        if (authError.code === 'USER_ALREADY_EXISTS' || authError.code === 'USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL') {
+          setError('An account with this email already exists. Sign in instead.');
+        } else if (authError.code === 'PASSWORD_TOO_SHORT') {
+          setError(PASSWORD_TOO_SHORT_TEXT);
+        } else if (authError.status === 429) {
+          setError(tooManyAttemptsText(retry.seconds));
+        } else {
+          // The strength check answers 400 with its own words (what makes the password weak).
+          setError(genericAuthErrorText(authError, 'Could not create the account. Please try again.'));
+        }
         return;
       }
-      await refreshSession();
-      navigate(next, { replace: true });
+      if (data?.token) {
+        // A server that does not require verification signs the new user in at once.
+        await refreshSession();
+        navigate(next, { replace: true });
+        return;
+      }
+      setSentTo(email.trim());
     } catch {
-      setError('Cannot reach the Tally server. Check your connection and try again.');
+      setError(NETWORK_ERROR_TEXT);
     } finally {
       setBusy(false);
     }
@@ -59,11 +90,7 @@ export function SignUpPage() {
       }
     >
       <form className="form" onSubmit={(e) => void onSubmit(e)} noValidate>
-        {error && (
-          <div className="alert alert-error" role="alert">
-            {error}
-          </div>
-        )}
+        {error && <AuthNotice tone="error">{error}</AuthNotice>}
         <div className="field">
           <label htmlFor="name">Name</label>
           <input id="name" type="text" autoComplete="name" required value={name} onChange={(e) => setName(e.target.value)} />
@@ -79,13 +106,13 @@ export function SignUpPage() {
             type="password"
             autoComplete="new-password"
             required
-            minLength={MIN_PASSWORD_LENGTH}
+            minLength={PASSWORD_MIN_LENGTH}
             aria-describedby="password-hint"
             value={password}
             onChange={(e) => setPassword(e.target.value)}
           />
           <p id="password-hint" className="field-hint">
-            At least {MIN_PASSWORD_LENGTH} characters.
+            {PASSWORD_RULE}
           </p>
         </div>
         <button type="submit" className="button button-primary button-block" disabled={busy}>
