@@ -16,6 +16,7 @@ import { createExpressMiddleware } from '@trpc/server/adapters/express';
 import { toNodeHandler } from 'better-auth/node';
 import express from 'express';
 import { devMailboxHandler } from './dev-mailbox';
+import { authBodyParsers } from './http/auth-body';
 import { errorHandler, loggableError } from './http/errors';
 import { assignRequestId, requestIdOf } from './http/request-id';
 import { securityHeaders } from './http/security-headers';
@@ -88,13 +89,15 @@ export function createApp({ services, auth, webDistDir, trustProxy = false, publ
   });
 
   // better-auth reads the client IP only from CLIENT_IP_HEADER, set here from req.ip (which
-  // honours `trust proxy`) after dropping any value the client sent.
+  // honours `trust proxy`) after dropping any value the client sent; its bodies are parsed
+  // here with a size limit (it has none of its own).
   app.all(
     '/api/auth/{*path}',
     (req, _res, next) => {
       setClientIpHeader(req.headers, req.ip);
       next();
     },
+    ...authBodyParsers(),
     toNodeHandler(auth),
   );
 
@@ -147,7 +150,6 @@ export function createApp({ services, auth, webDistDir, trustProxy = false, publ
 
   if (webDistDir && existsSync(path.join(webDistDir, 'index.html'))) app.use(serveSpa(webDistDir));
 
-  // Only the webhook route parses a body in Express, so a 413 here is its limit.
-  app.use(errorHandler({ logger: services.logger, messages: { 413: `Body larger than ${WEBHOOK_BODY_LIMIT}` } }));
+  app.use(errorHandler({ logger: services.logger }));
   return app;
 }

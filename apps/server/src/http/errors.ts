@@ -31,10 +31,10 @@ export function loggableError(err: unknown): unknown {
 /**
  * The last Express error handler (routes other than tRPC, which formats its own errors).
  * A 4xx keeps its status and, when the error says it may be shown (`expose`, as body-parser's
- * errors do), its message; a 5xx (or anything without a status) answers 500 with the generic
+ * errors do), its message (a 413 names the limit it exceeded); a 5xx (or anything without a status) answers 500 with the generic
  * message and is logged with the request id.
  */
-export function errorHandler({ logger, messages = {} }: { logger: Logger; /** Fixed client messages by 4xx status (e.g. 413). */ messages?: Partial<Record<number, string>> }): ErrorRequestHandler {
+export function errorHandler({ logger }: { logger: Logger }): ErrorRequestHandler {
   return (err, req, res, next) => {
     if (res.headersSent) return next(err);
     const requestId = requestIdOf(res);
@@ -45,6 +45,9 @@ export function errorHandler({ logger, messages = {} }: { logger: Logger; /** Fi
       return void res.status(status).json({ error: internalErrorMessage(requestId), requestId });
     }
     const expose = (err as { expose?: unknown } | null)?.expose === true;
-    res.status(status).json({ error: messages[status] ?? (expose ? String((err as Error).message) : 'Bad request'), requestId });
+    // body-parser's 413 carries the route's limit in bytes (webhook 1 MB, auth 64 KB).
+    const limit = (err as { limit?: unknown } | null)?.limit;
+    const tooLarge = status === 413 && typeof limit === 'number' ? `Body larger than ${limit} bytes` : undefined;
+    res.status(status).json({ error: tooLarge ?? (expose ? String((err as Error).message) : 'Bad request'), requestId });
   };
 }
