@@ -5,7 +5,7 @@
  * unreachable or failing to migrate, port taken) prints one line to stderr and exits 1, so
  * a supervisor sees the failure and restarts.
  */
-import { createAuth, DEMO_SIGN_INS, ensurePrimaryWorkspace, seedDemo } from '@tally/api';
+import { createAuth, DEMO_SIGN_INS, ensurePrimaryWorkspace, pruneWindowCounters, seedDemo } from '@tally/api';
 import { createServer, type Server } from 'node:http';
 import { DatabaseStartError, openDatabase } from '@tally/db';
 import { EMULATOR_DEV_WEBHOOK_SECRET } from '@tally/stripe-emulator/defaults';
@@ -92,7 +92,12 @@ async function main() {
     process.exit(1);
   }
   announce();
+  // Rate-limit counters of one-off IPs and emails: every window is under a day.
+  const prune = setInterval(() => {
+    pruneWindowCounters(db, { olderThanMs: 86_400_000 }).catch((err: unknown) => logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'pruning rate-limit counters failed'));
+  }, 3_600_000).unref();
   const stop = () => {
+    clearInterval(prune);
     server.close(() => void mailer.stop().finally(() => void db.close().finally(() => process.exit(0))));
     setTimeout(() => process.exit(0), 5_000).unref();
   };

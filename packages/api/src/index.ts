@@ -8,7 +8,7 @@ export { recordingLogger, silentLogger, type Logger, type LogRecord } from './lo
 export { receiveStripeWebhook, stripeAccountExpectation, type ReceiveResult, type StripeAccountExpectation } from './webhooks/receive';
 export { seedDemo, DEMO_SIGN_INS, generateDemoPassword, type DemoRole, type DemoSignIn, type SeedDemoResult } from './seed/demo';
 export { ensurePrimaryWorkspace } from './workspaces/ensure-primary';
-export { hitWindowCounter, peekWindowCounter, forgiveWindowCounter, resetWindowCounter, type WindowCount } from './rate-limits/window-counter';
+export { hitWindowCounter, peekWindowCounter, forgiveWindowCounter, pruneWindowCounters, resetWindowCounter, type WindowCount } from './rate-limits/window-counter';
 export { enqueueEmail, enqueueEmailInTx, type OutgoingEmail } from './email/enqueue';
 export { onEmailEnqueued, notifyEmailEnqueued } from './email/enqueue';
 export { consoleTransport, smtpTransport, SMTP_TIMEOUTS_MS, type MailMessage, type MailTransport } from './email/transport';

@@ -1,6 +1,6 @@
 import { testDialects, type TestDatabase } from '@tally/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { forgiveWindowCounter, hitWindowCounter, peekWindowCounter, resetWindowCounter } from '../src/rate-limits/window-counter';
+import { forgiveWindowCounter, hitWindowCounter, peekWindowCounter, pruneWindowCounters, resetWindowCounter } from '../src/rate-limits/window-counter';
 
 describe.each(testDialects)('rate-limit window counter ($name)', ({ create }) => {
   let db: TestDatabase;
@@ -31,5 +31,14 @@ describe.each(testDialects)('rate-limit window counter ($name)', ({ create }) =>
     const now = Date.now();
     await Promise.all(Array.from({ length: 40 }, (_, i) => hitWindowCounter(i % 2 ? db : other, { key, windowMs: 60_000, now })));
     expect((await peekWindowCounter(db, { key, windowMs: 60_000, now })).count).toBe(40);
+  });
+
+  it('prunes only counters whose window started before the cut-off', async () => {
+    const now = 50_000_000;
+    await hitWindowCounter(db, { key: 'prune-old', windowMs: 1000, now: now - 2 * 86_400_000 });
+    await hitWindowCounter(db, { key: 'prune-new', windowMs: 1000, now: now - 1000 });
+    expect(await pruneWindowCounters(db, { olderThanMs: 86_400_000, now })).toBeGreaterThanOrEqual(1);
+    expect((await peekWindowCounter(db, { key: 'prune-old', windowMs: 10 * 86_400_000, now })).count).toBe(0);
+    expect((await peekWindowCounter(db, { key: 'prune-new', windowMs: 10 * 86_400_000, now })).count).toBe(1);
   });
 });

@@ -4,7 +4,7 @@
  * failed sign-in throttle per account. Each call is one atomic statement (an upsert), never
  * read-then-write, so concurrent hits on several processes are all counted.
  */
-import { and, eq, gt, sql, type Database } from '@tally/db';
+import { and, eq, gt, lt, sql, type Database } from '@tally/db';
 import { newId } from '../ids';
 
 export interface WindowCount {
@@ -58,4 +58,14 @@ export async function forgiveWindowCounter(db: Database, { key }: { key: string 
 export async function resetWindowCounter(db: Database, { key }: { key: string }): Promise<void> {
   const { rateLimits: r } = db.t;
   await db.q.delete(r).where(eq(r.key, key));
+}
+
+/**
+ * Delete counters whose window started more than `olderThanMs` ago (every limiter's window is
+ * far shorter), so keys of one-off IPs and emails do not pile up. Returns how many went.
+ */
+export async function pruneWindowCounters(db: Database, { olderThanMs, now = Date.now() }: { olderThanMs: number; now?: number }): Promise<number> {
+  const { rateLimits: r } = db.t;
+  const gone = await db.q.delete(r).where(lt(r.lastRequest, now - olderThanMs)).returning({ key: r.key });
+  return gone.length;
 }
