@@ -5,11 +5,12 @@
  * unreachable or failing to migrate, port taken) prints one line to stderr and exits 1, so
  * a supervisor sees the failure and restarts.
  */
-import { createAuth, DEMO_SIGN_INS, ensurePrimaryWorkspace, pruneWindowCounters, seedDemo } from '@tally/api';
+import { DEMO_SIGN_INS, ensurePrimaryWorkspace, pruneWindowCounters, seedDemo } from '@tally/api';
 import { createServer, type Server } from 'node:http';
 import { DatabaseStartError, openDatabase } from '@tally/db';
 import { EMULATOR_DEV_WEBHOOK_SECRET } from '@tally/stripe-emulator/defaults';
 import { createApp } from './app';
+import { createServerAuth } from './auth';
 import { ConfigError, loadConfig, type ServerConfig } from './config';
 import { createLogger } from './logger';
 import { startMailer } from './mail';
@@ -34,16 +35,7 @@ async function main() {
   if (!seeded) await ensurePrimaryWorkspace({ db, currency: config.api.topup.currency });
   const stripe = createStripeClient(config.stripe);
   const services = { db, stripe, config: config.api, logger };
-  const auth = createAuth({
-    db,
-    secret: config.authSecret,
-    baseURL: config.publicUrl,
-    trustedOrigins: config.api.allowedFrontendOrigins,
-    adminEmails: config.api.adminEmails,
-    signUp: config.api.signUp,
-    appURL: config.webUrl,
-    logger,
-  });
+  const auth = createServerAuth({ db, config, logger });
   // The outbox worker (SMTP, or the console in development); stopped before the database closes.
   const mailer = startMailer({ db, config, logger });
   const app = createApp({ services, auth, webDistDir: config.webDistDir, trustProxy: config.trustProxy, publicUrl: config.publicUrl });

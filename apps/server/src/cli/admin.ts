@@ -30,21 +30,14 @@ export function adminCommand(io: CliIo): Command {
     .action(async (opts: { email: string; workspace?: string; passwordStdin?: boolean; json?: boolean }) => {
       const config = loadCliConfig(io.env);
       // The domain (better-auth, the password estimator) loads on use: `--help` stays instant.
-      const { createAdmin, createAuth, issuePasswordResetLink, silentLogger, SIGN_IN_LINK_TTL_SECONDS } = await import('@tally/api');
+      const { createAdmin, issuePasswordResetLink, silentLogger, SIGN_IN_LINK_TTL_SECONDS } = await import('@tally/api');
+      const { createServerAuth } = await import('../auth');
       // Read stdin before touching the database, so a missing password changes nothing.
       const password = opts.passwordStdin ? passwordFromStdin(await io.readStdin()) : null;
       const outcome = await withDatabase(config, async (db) => {
         const result = await createAdmin({ db, email: opts.email, workspace: opts.workspace ?? null, password, currency: config.api.topup.currency });
         if (password !== null) return { result, link: null };
-        const auth = createAuth({
-          db,
-          secret: config.authSecret,
-          baseURL: config.publicUrl,
-          trustedOrigins: config.api.allowedFrontendOrigins,
-          adminEmails: config.api.adminEmails,
-          signUp: config.api.signUp,
-          logger: silentLogger,
-        });
+        const auth = createServerAuth({ db, config, logger: silentLogger });
         const link = await issuePasswordResetLink({ auth, userId: result.userId, callbackURL: `${config.webUrl}${RESET_PASSWORD_PAGE}` });
         return { result, link };
       });

@@ -6,12 +6,11 @@ import {
   captureRetryAfter,
   genericAuthErrorText,
   NETWORK_ERROR_TEXT,
-  PASSWORD_MIN_LENGTH,
-  PASSWORD_RULE,
   PASSWORD_TOO_SHORT_TEXT,
   passwordLengthError,
   tooManyAttemptsText,
 } from '../lib/auth-errors';
+import { NewPasswordField } from '../components/NewPasswordField';
 
 function InvalidLink() {
   return (
@@ -91,22 +90,7 @@ export function ResetPasswordPage() {
     <AuthCard title="Choose a new password" subtitle="After this, sign in with the new password on every device.">
       <form className="form" onSubmit={(e) => void onSubmit(e)} noValidate>
         {error && <AuthNotice tone="error">{error}</AuthNotice>}
-        <div className="field">
-          <label htmlFor="new-password">New password</label>
-          <input
-            id="new-password"
-            type="password"
-            autoComplete="new-password"
-            required
-            minLength={PASSWORD_MIN_LENGTH}
-            aria-describedby="password-hint"
-            value={password}
-            onChange={(e) => setPassword(e.target.value)}
-          />
-          <p id="password-hint" className="field-hint">
-            {PASSWORD_RULE}
-          </p>
-        </div>
+        <NewPasswordField id="new-password" label="New password" value={password} onChange={setPassword} />
         <div className="field">
           <label htmlFor="confirm-password">Confirm new password</label>
           <input

@@ -7,8 +7,6 @@ import {
   captureRetryAfter,
   genericAuthErrorText,
   NETWORK_ERROR_TEXT,
-  PASSWORD_MIN_LENGTH,
-  PASSWORD_RULE,
   PASSWORD_TOO_SHORT_TEXT,
   passwordLengthError,
   tooManyAttemptsText,
@@ -16,6 +14,7 @@ import {
 import { safeNextPath } from '../lib/next-path';
 import { verifiedCallbackURL } from '../lib/auth-links';
 import { CheckEmailPage } from './CheckEmailPage';
+import { NewPasswordField } from '../components/NewPasswordField';
 
 /**
  * Sign-up. The server requires a verified email before the first session, so a successful
@@ -99,22 +98,7 @@ export function SignUpPage() {
           <label htmlFor="email">Email</label>
           <input id="email" type="email" autoComplete="email" required value={email} onChange={(e) => setEmail(e.target.value)} />
         </div>
-        <div className="field">
-          <label htmlFor="password">Password</label>
-          <input
-            id="password"
-            type="password"
-            autoComplete="new-password"
-            required
-            minLength={PASSWORD_MIN_LENGTH}
-            aria-describedby="password-hint"
-            value={password}
-            onChange={(e) => setPassword(e.target.value)}
-          />
-          <p id="password-hint" className="field-hint">
-            {PASSWORD_RULE}
-          </p>
-        </div>
+        <NewPasswordField id="password" label="Password" value={password} onChange={setPassword} />
         <button type="submit" className="button button-primary button-block" disabled={busy}>
           {busy ? 'Creating account…' : 'Create account'}
         </button>
