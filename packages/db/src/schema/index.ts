@@ -1,5 +1,5 @@
 /**
- * Table definitions for both dialects, plus the row types domain code uses.
+ * The tables of both dialects (defined once in `./tables.ts`), plus the row types domain code uses.
  * Driver-free: safe to import anywhere (including the SPA, for types).
  */
 import * as pg from './pg';

@@ -1,0 +1,325 @@
+/**
+ * Every table, defined once for both dialects against a small kit of column and table
+ * builders (`SchemaKit`) that `pg.ts` and `sqlite.ts` supply. The kit's types are Postgres's:
+ * domain code sees Postgres-typed tables on either dialect (see client.ts), and at run time
+ * each dialect file gets its own driver's tables, which drizzle-kit reads to generate that
+ * dialect's migrations. Column names are derived snake_case (drizzle `casing: 'snake_case'`);
+ * test/schema-parity.test.ts proves both migrated databases have the same columns.
+ */
+import type * as pgCore from 'drizzle-orm/pg-core';
+
+/**
+ * What a dialect supplies. Everything but the four dialect-specific columns is the driver's
+ * own builder of the same name and call shape.
+ */
+export interface SchemaKit {
+  table: typeof pgCore.pgTable;
+  text: typeof pgCore.text;
+  integer: typeof pgCore.integer;
+  /** A 64-bit integer read back as a JS number (Postgres bigint; SQLite integers are 64-bit). */
+  int64: () => ReturnType<typeof pgCore.bigint<'number'>>;
+  boolean: typeof pgCore.boolean;
+  /** A point in time read back as a Date (Postgres timestamptz; SQLite integer milliseconds). */
+  timestamp: () => ReturnType<typeof pgCore.timestamp<'date'>>;
+  index: typeof pgCore.index;
+  uniqueIndex: typeof pgCore.uniqueIndex;
+  primaryKey: typeof pgCore.primaryKey;
+}
+
+export function defineTables(k: SchemaKit) {
+  const at = () => k.timestamp();
+  const createdAt = () => at().notNull().$defaultFn(() => new Date());
+  /** Signed amount in the currency's minor unit (cents). */
+  const minor = () => k.int64();
+
+  // ---- auth (owned by better-auth; field names are the library's) ----
+  const users = k.table('users', {
+    id: k.text().primaryKey(),
+    name: k.text().notNull(),
+    email: k.text().notNull().unique(),
+    emailVerified: k.boolean().notNull().default(false),
+    image: k.text(),
+    createdAt: createdAt(),
+    updatedAt: createdAt(),
+  });
+
+  const sessions = k.table(
+    'sessions',
+    {
+      id: k.text().primaryKey(),
+      expiresAt: at().notNull(),
+      token: k.text().notNull().unique(),
+      createdAt: createdAt(),
+      updatedAt: createdAt(),
+      ipAddress: k.text(),
+      userAgent: k.text(),
+      userId: k.text()
+        .notNull()
+        .references(() => users.id, { onDelete: 'cascade' }),
+    },
+    (t) => [k.index('sessions_user_id_idx').on(t.userId)],
+  );
+
+  const accounts = k.table(
+    'accounts',
+    {
+      id: k.text().primaryKey(),
+      accountId: k.text().notNull(),
+      providerId: k.text().notNull(),
+      userId: k.text()
+        .notNull()
+        .references(() => users.id, { onDelete: 'cascade' }),
+      accessToken: k.text(),
+      refreshToken: k.text(),
+      idToken: k.text(),
+      accessTokenExpiresAt: at(),
+      refreshTokenExpiresAt: at(),
+      scope: k.text(),
+      password: k.text(),
+      createdAt: createdAt(),
+      updatedAt: createdAt(),
+    },
+    (t) => [k.index('accounts_user_id_idx').on(t.userId)],
+  );
+
+  const verifications = k.table(
+    'verifications',
+    {
+      id: k.text().primaryKey(),
+      identifier: k.text().notNull(),
+      value: k.text().notNull(),
+      expiresAt: at().notNull(),
+      createdAt: createdAt(),
+      updatedAt: createdAt(),
+    },
+    (t) => [k.index('verifications_identifier_idx').on(t.identifier)],
+  );
+
+  // ---- tenancy ----
+  const workspaces = k.table('workspaces', {
+    id: k.text().primaryKey(),
+    name: k.text().notNull(),
+    slug: k.text().notNull().unique(),
+    /** ISO 4217 lowercase, as Stripe writes it. */
+    currency: k.text().notNull().default('usd'),
+    createdAt: createdAt(),
+  });
+
+  const workspaceMembers = k.table(
+    'workspace_members',
+    {
+      id: k.text().primaryKey(),
+      workspaceId: k.text()
+        .notNull()
+        .references(() => workspaces.id, { onDelete: 'cascade' }),
+      userId: k.text()
+        .notNull()
+        .references(() => users.id, { onDelete: 'cascade' }),
+      role: k.text({ enum: ['admin'] }).notNull(),
+      createdAt: createdAt(),
+    },
+    (t) => [k.uniqueIndex('workspace_members_workspace_id_user_id_key').on(t.workspaceId, t.userId), k.index('workspace_members_user_id_idx').on(t.userId)],
+  );
+
+  const customers = k.table(
+    'customers',
+    {
+      id: k.text().primaryKey(),
+      workspaceId: k.text()
+        .notNull()
+        .references(() => workspaces.id, { onDelete: 'cascade' }),
+      name: k.text().notNull(),
+      email: k.text(),
+      stripeCustomerId: k.text().unique(),
+      createdAt: createdAt(),
+    },
+    (t) => [k.index('customers_workspace_id_idx').on(t.workspaceId)],
+  );
+
+  const customerMemberships = k.table(
+    'customer_memberships',
+    {
+      id: k.text().primaryKey(),
+      customerId: k.text()
+        .notNull()
+        .references(() => customers.id, { onDelete: 'cascade' }),
+      userId: k.text()
+        .notNull()
+        .references(() => users.id, { onDelete: 'cascade' }),
+      role: k.text({ enum: ['owner', 'member'] }).notNull(),
+      createdAt: createdAt(),
+    },
+    (t) => [k.uniqueIndex('customer_memberships_customer_id_user_id_key').on(t.customerId, t.userId), k.index('customer_memberships_user_id_idx').on(t.userId)],
+  );
+
+  // ---- money ----
+  const ledgerEntries = k.table(
+    'ledger_entries',
+    {
+      id: k.text().primaryKey(),
+      workspaceId: k.text()
+        .notNull()
+        .references(() => workspaces.id),
+      customerId: k.text()
+        .notNull()
+        .references(() => customers.id),
+      currency: k.text().notNull(),
+      /** Signed: credits > 0, debits < 0. */
+      amountMinor: minor().notNull(),
+      kind: k.text({ enum: ['topup', 'usage_charge', 'refund', 'adjustment'] }).notNull(),
+      /** Idempotency reference, e.g. `topup:<topupId>`. One effect per reference, ever. */
+      reference: k.text().notNull().unique(),
+      description: k.text().notNull(),
+      topupId: k.text(),
+      stripeEventId: k.text(),
+      createdAt: createdAt(),
+    },
+    (t) => [k.index('ledger_entries_customer_id_currency_created_at_idx').on(t.customerId, t.currency, t.createdAt)],
+  );
+
+  /** Cache of SUM(ledger_entries.amount_minor), updated in the ledger entry's transaction. */
+  const customerBalances = k.table(
+    'customer_balances',
+    {
+      customerId: k.text()
+        .notNull()
+        .references(() => customers.id),
+      currency: k.text().notNull(),
+      amountMinor: minor().notNull(),
+      updatedAt: createdAt(),
+    },
+    (t) => [k.primaryKey({ columns: [t.customerId, t.currency] })],
+  );
+
+  const topups = k.table(
+    'topups',
+    {
+      id: k.text().primaryKey(),
+      workspaceId: k.text()
+        .notNull()
+        .references(() => workspaces.id),
+      customerId: k.text()
+        .notNull()
+        .references(() => customers.id),
+      /** What the customer asked for: a payment whose `amount_total` differs is an anomaly, never a credit. */
+      amountMinor: minor().notNull(),
+      currency: k.text().notNull(),
+      status: k.text({ enum: ['pending', 'paid', 'expired', 'failed'] }).notNull(),
+      stripeCheckoutSessionId: k.text().unique(),
+      stripePaymentIntentId: k.text(),
+      creditedAmountMinor: minor(),
+      createdByUserId: k.text(),
+      createdAt: createdAt(),
+      updatedAt: createdAt(),
+      paidAt: at(),
+    },
+    (t) => [k.index('topups_workspace_id_created_at_idx').on(t.workspaceId, t.createdAt), k.index('topups_customer_id_created_at_idx').on(t.customerId, t.createdAt)],
+  );
+
+  // ---- Stripe event log ----
+  const stripeEvents = k.table(
+    'stripe_events',
+    {
+      /** Stripe's event id (`evt_...`). */
+      id: k.text().primaryKey(),
+      type: k.text().notNull(),
+      apiVersion: k.text(),
+      livemode: k.boolean().notNull(),
+      /** Stripe's `created` (unix seconds) as a timestamp. */
+      stripeCreatedAt: at().notNull(),
+      /**
+       * The delivery's raw body (UTF-8 text exactly as Stripe signed it), so any payload can be
+       * stored (Postgres jsonb refuses `\u0000`) and re-verified or replayed later.
+       */
+      payload: k.text().notNull(),
+      /** `anomaly`: verified, but Tally will not act on it (amount, currency or mode differs from what Tally asked for). */
+      status: k.text({ enum: ['received', 'processed', 'ignored', 'failed', 'anomaly'] }).notNull(),
+      attempts: k.integer().notNull().default(0),
+      /** Why it was ignored, or what it did. */
+      outcome: k.text(),
+      lastError: k.text(),
+      workspaceId: k.text(),
+      receivedAt: createdAt(),
+      updatedAt: createdAt(),
+      processedAt: at(),
+    },
+    (t) => [k.index('stripe_events_status_received_at_idx').on(t.status, t.receivedAt), k.index('stripe_events_received_at_idx').on(t.receivedAt)],
+  );
+
+  // ---- rate limits ----
+  /**
+   * Fixed-window counters shared by every server process: better-auth's `rateLimit` model
+   * (its field names) and Tally's own limiters (mutations per user and IP, failed sign-ins
+   * per account). One row per key.
+   */
+  const rateLimits = k.table('rate_limits', {
+    id: k.text().primaryKey(),
+    key: k.text().notNull().unique(),
+    count: k.integer().notNull(),
+    /** Start of the current window, unix milliseconds. */
+    lastRequest: k.int64().notNull(),
+  });
+
+  // ---- email outbox ----
+  /**
+   * Every email Tally sends, written before it is sent (in the transaction of the change it
+   * reports, where there is one) and drained by the outbox worker: stored, sent once (a lease
+   * guards concurrent workers), and readable in development.
+   */
+  const emailOutbox = k.table(
+    'email_outbox',
+    {
+      id: k.text().primaryKey(),
+      /** The workspace it concerns; null for account emails of users outside any workspace. */
+      workspaceId: k.text(),
+      /** What it is, e.g. `verify_email`, `reset_password`. */
+      kind: k.text().notNull(),
+      toAddress: k.text().notNull(),
+      subject: k.text().notNull(),
+      textBody: k.text().notNull(),
+      htmlBody: k.text(),
+      /** Optional idempotency reference: one email per reference, ever. */
+      reference: k.text().unique(),
+      status: k.text({ enum: ['pending', 'sending', 'sent', 'failed'] }).notNull(),
+      attempts: k.integer().notNull().default(0),
+      lastError: k.text(),
+      /** Earliest time the worker may (re)try it. */
+      nextAttemptAt: at().notNull(),
+      /** While `sending`: the lease; a worker that crashed lets it go when this passes. */
+      lockedUntil: at(),
+      /** The SMTP server's message id once sent. */
+      messageId: k.text(),
+      createdAt: createdAt(),
+      sentAt: at(),
+    },
+    (t) => [k.index('email_outbox_status_next_attempt_at_idx').on(t.status, t.nextAttemptAt), k.index('email_outbox_workspace_id_created_at_idx').on(t.workspaceId, t.createdAt)],
+  );
+
+  // ---- invitations ----
+  /**
+   * An email invited into a workspace: as an admin, or as an owner/member of a customer
+   * (`customerId`; null with `owner` means a new customer is created on acceptance). It is
+   * accepted when that email, verified, signs up or next signs in. With `TALLY_SIGN_UP=invite`
+   * only invited (or bootstrap admin) emails may sign up.
+   */
+  const invitations = k.table(
+    'invitations',
+    {
+      id: k.text().primaryKey(),
+      workspaceId: k.text()
+        .notNull()
+        .references(() => workspaces.id, { onDelete: 'cascade' }),
+      /** Lowercased. */
+      email: k.text().notNull(),
+      role: k.text({ enum: ['admin', 'owner', 'member'] }).notNull(),
+      customerId: k.text().references(() => customers.id, { onDelete: 'cascade' }),
+      invitedByUserId: k.text(),
+      createdAt: createdAt(),
+      acceptedAt: at(),
+      acceptedByUserId: k.text(),
+    },
+    (t) => [k.index('invitations_email_idx').on(t.email), k.index('invitations_workspace_id_idx').on(t.workspaceId)],
+  );
+
+  return { users, sessions, accounts, verifications, workspaces, workspaceMembers, customers, customerMemberships, ledgerEntries, customerBalances, topups, stripeEvents, rateLimits, emailOutbox, invitations };
+}
