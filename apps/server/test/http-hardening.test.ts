@@ -41,6 +41,23 @@ async function exec(db: Database, query: ReturnType<typeof sql>) {
   else await db.rows(query);
 }
 
+/**
+ * POST the first `chunks` to `url` without finishing the body and resolve with the status
+ * the server answers: a body it refuses early is never sent whole.
+ */
+function statusOfUnfinishedPost(url: URL, headers: Record<string, string>, chunks: string[]): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    const req = http.request(url, { method: 'POST', headers });
+    req.on('response', (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+      req.destroy();
+    });
+    req.on('error', reject);
+    for (const chunk of chunks) req.write(chunk);
+  });
+}
+
 /** Sign up (and verify, if the deployment requires it) and return the session cookie. */
 async function signedIn(server: Server, db: Database, email: string): Promise<string> {
   const post = (p: string, body: object) =>
@@ -152,28 +169,10 @@ describe.each(testDialects)('HTTP hardening ($name)', ({ create }) => {
 
     const url = new URL(`${server.url}/trpc/topup.createCheckout`);
     // A declared 64 MB body: the answer comes after the first kilobyte, the rest never sent.
-    const declared = await new Promise<number>((resolve, reject) => {
-      const req = http.request(url, { method: 'POST', headers: { 'content-type': 'application/json', origin: ORIGIN, cookie, 'content-length': String(64 * 1024 * 1024) } });
-      req.on('response', (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
-        req.destroy();
-      });
-      req.on('error', reject);
-      req.write('x'.repeat(1024));
-    });
+    const declared = await statusOfUnfinishedPost(url, { 'content-type': 'application/json', origin: ORIGIN, cookie, 'content-length': String(64 * 1024 * 1024) }, ['x'.repeat(1024)]);
     expect(declared).toBe(413);
     // A chunked body (no Content-Length) is cut off by tRPC's maxBodySize once past the limit.
-    const chunked = await new Promise<number>((resolve, reject) => {
-      const req = http.request(url, { method: 'POST', headers: { 'content-type': 'application/json', origin: ORIGIN, cookie } });
-      req.on('response', (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
-        req.destroy();
-      });
-      req.on('error', reject);
-      for (let i = 0; i < 20; i++) req.write('x'.repeat(16 * 1024));
-    });
+    const chunked = await statusOfUnfinishedPost(url, { 'content-type': 'application/json', origin: ORIGIN, cookie }, Array.from({ length: 20 }, () => 'x'.repeat(16 * 1024)));
     expect(chunked).toBe(413);
     expect(await topupCount()).toBe(0);
   });
@@ -188,16 +187,7 @@ describe.each(testDialects)('HTTP hardening ($name)', ({ create }) => {
     expect(big.status).toBe(413);
     expect(await big.json()).toMatchObject({ error: 'Body larger than 65536 bytes' });
     // A declared 64 MB body is refused after the first kilobyte; the rest is never read.
-    const declared = await new Promise<number>((resolve, reject) => {
-      const req = http.request(new URL(`${server.url}/api/auth/sign-in/email`), { method: 'POST', headers: { 'content-type': 'application/json', origin: ORIGIN, 'content-length': String(64 * 1024 * 1024) } });
-      req.on('response', (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
-        req.destroy();
-      });
-      req.on('error', reject);
-      req.write('x'.repeat(1024));
-    });
+    const declared = await statusOfUnfinishedPost(new URL(`${server.url}/api/auth/sign-in/email`), { 'content-type': 'application/json', origin: ORIGIN, 'content-length': String(64 * 1024 * 1024) }, ['x'.repeat(1024)]);
     expect(declared).toBe(413);
     for (const type of ['text/plain', 'multipart/form-data; boundary=x', 'application/octet-stream']) {
       expect((await post(JSON.stringify({ email, password: PASSWORD }), type)).status, type).toBe(415);

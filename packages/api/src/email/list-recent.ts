@@ -1,4 +1,5 @@
 import { desc, type Database } from '@tally/db';
+import { emailSummaryColumns } from './list';
 
 /**
  * The newest outbox rows of every workspace with their bodies, for the development mailbox
@@ -9,18 +10,7 @@ import { desc, type Database } from '@tally/db';
 export async function listRecentEmails({ db, limit = 50 }: { db: Database; limit?: number }) {
   const o = db.t.emailOutbox;
   return db.q
-    .select({
-      id: o.id,
-      kind: o.kind,
-      toAddress: o.toAddress,
-      subject: o.subject,
-      status: o.status,
-      attempts: o.attempts,
-      lastError: o.lastError,
-      createdAt: o.createdAt,
-      sentAt: o.sentAt,
-      textBody: o.textBody,
-    })
+    .select({ ...emailSummaryColumns(o), textBody: o.textBody })
     .from(o)
     .orderBy(desc(o.id))
     .limit(limit);

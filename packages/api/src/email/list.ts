@@ -1,5 +1,19 @@
-import { and, desc, eq, inArray, isNull, lt, or, sql, type Database } from '@tally/db';
+import { and, desc, eq, inArray, isNull, lt, or, sql, type Database, type Tables } from '@tally/db';
 import type { ApiConfig } from '../services';
+
+/** The outbox columns lists show (the admin page, the dev mailbox); bodies are chosen per caller. */
+export const emailSummaryColumns = (o: Tables['emailOutbox']) => ({
+  id: o.id,
+  kind: o.kind,
+  toAddress: o.toAddress,
+  subject: o.subject,
+  status: o.status,
+  attempts: o.attempts,
+  lastError: o.lastError,
+  createdAt: o.createdAt,
+  nextAttemptAt: o.nextAttemptAt,
+  sentAt: o.sentAt,
+});
 
 /** Outbox row statuses, in lifecycle order. */
 export const EMAIL_STATUS_VALUES = ['pending', 'sending', 'sent', 'failed'] as const;
@@ -49,16 +63,7 @@ export async function listEmails({
   const showBodies = environment !== 'production';
   const rows = await db.q
     .select({
-      id: o.id,
-      kind: o.kind,
-      toAddress: o.toAddress,
-      subject: o.subject,
-      status: o.status,
-      attempts: o.attempts,
-      lastError: o.lastError,
-      createdAt: o.createdAt,
-      nextAttemptAt: o.nextAttemptAt,
-      sentAt: o.sentAt,
+      ...emailSummaryColumns(o),
       // Bodies hold sign-in links: in production they are not even read.
       textBody: showBodies ? o.textBody : sql<string | null>`null`,
     })
