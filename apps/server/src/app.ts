@@ -9,7 +9,7 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { appRouter, createInnerContext, receiveStripeWebhook, setClientIpHeader, stripeAccountExpectation, type Auth, type Services } from '@tally/api';
+import { appRouter, createInnerContext, setClientIpHeader, WORKSPACE_HEADER, type Auth, type Services } from '@tally/api';
 import { TRPC_MAX_BATCH_SIZE } from '@tally/api/schemas';
 import { sql } from '@tally/db';
 import { createExpressMiddleware } from '@trpc/server/adapters/express';
@@ -21,10 +21,9 @@ import { errorHandler, loggableError } from './http/errors';
 import { assignRequestId, requestIdOf } from './http/request-id';
 import { securityHeaders } from './http/security-headers';
 import { serveSpa } from './http/static-spa';
+import { stripeWebhookRoutes } from './http/stripe-webhook';
 import { sessionOf, trpcGuards } from './http/trpc-guards';
 
-/** Largest webhook body accepted; Stripe events are far smaller. Beyond it: 413. */
-export const WEBHOOK_BODY_LIMIT = '1mb';
 
 /** Abuse limits on the tRPC endpoint (issue 6); tests pass small ones. */
 export interface HttpLimits {
@@ -67,26 +66,7 @@ export function createApp({ services, auth, webDistDir, trustProxy = false, publ
   app.use(assignRequestId);
   app.use(securityHeaders({ publicUrl }));
 
-  app.post('/api/stripe/webhook', express.raw({ type: () => true, limit: WEBHOOK_BODY_LIMIT }), async (req, res, next) => {
-    try {
-      const rawBody = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-      const result = await receiveStripeWebhook({
-        db: services.db,
-        stripe: services.stripe,
-        webhookSecret: services.config.stripeWebhookSecret,
-        rawBody,
-        signature: req.header('stripe-signature'),
-        logger: services.logger,
-        // One Stripe account per deployment today; a per-workspace expectation can replace this.
-        expected: stripeAccountExpectation(services.config),
-      });
-      if (result.httpStatus === 400) res.status(400).json({ error: result.error });
-      else if (result.httpStatus === 500) res.status(500).json({ error: 'Processing failed; Stripe will retry', eventId: result.eventId });
-      else res.status(200).json({ received: true, eventId: result.eventId, status: result.status, duplicate: result.duplicate });
-    } catch (err) {
-      next(err);
-    }
-  });
+  app.use(stripeWebhookRoutes(services));
 
   // better-auth reads the client IP only from CLIENT_IP_HEADER, set here from req.ip (which
   // honours `trust proxy`) after dropping any value the client sent; its bodies are parsed
@@ -125,6 +105,7 @@ export function createApp({ services, auth, webDistDir, trustProxy = false, publ
           origin: req.header('origin') ?? null,
           ip: req.ip ?? null,
           requestId: requestIdOf(res),
+          selectedWorkspaceId: req.header(WORKSPACE_HEADER) ?? null,
         });
       },
       onError: ({ error, path: procedure, req }) => {

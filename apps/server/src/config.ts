@@ -12,7 +12,7 @@ import {
   EMULATOR_DEV_API_KEY,
   EMULATOR_DEV_WEBHOOK_SECRET,
 } from '@tally/stripe-emulator/defaults';
-import type { ApiConfig } from '@tally/api';
+import { parseSecretKey, type ApiConfig, type SecretKeyring } from '@tally/api';
 import { z } from 'zod';
 
 export class ConfigError extends Error {
@@ -24,6 +24,22 @@ export class ConfigError extends Error {
 
 /** Dev-only auth secret used when none is configured outside production. Published: production refuses it. */
 export const DEV_AUTH_SECRET = 'tally-development-auth-secret-not-for-production';
+
+/**
+ * Dev-only key sealing workspace secrets when TALLY_SECRET_ENCRYPTION_KEY is unset outside
+ * production (32 bytes, base64). Published: production refuses it, and without a key
+ * production stores no workspace secrets at all.
+ */
+export const DEV_SECRET_ENCRYPTION_KEY = 'dGFsbHktZGV2LW9ubHktc2VjcmV0LWtleS0zMmJ5dGU=';
+
+const secretKeyText = z.string().refine((s) => {
+  try {
+    parseSecretKey(s);
+    return true;
+  } catch {
+    return false;
+  }
+}, 'must be 32 bytes, written as base64 (openssl rand -base64 32) or 64 hex characters');
 
 const csv = z
   .string()
@@ -74,7 +90,12 @@ export interface ServerConfig {
   trustProxy: boolean | number | string[];
   /** Outbound email: SMTP_URL (null: development prints to the console; production stores them unsent). */
   mail: { smtpUrl: string | null; from: string };
-  stripe: { secretKey: string; apiBase: URL | null };
+  /** The deployment's own Stripe (the fallback of workspaces without keys): null key/secret in `none` mode. */
+  stripe: { secretKey: string | null; webhookSecret: string | null; apiBase: URL | null };
+  /** Seals workspace secrets (TALLY_SECRET_ENCRYPTION_KEY, and _PREVIOUS while rotating); null: production without a key stores none. */
+  secretKeyring: SecretKeyring | null;
+  /** Where `secretKeyring` came from. */
+  secretKeySource: 'env' | 'development' | 'none';
   seedDemo: boolean;
   /** Built SPA to serve, or null (development: Vite serves it). */
   webDistDir: string | null;
@@ -137,6 +158,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
         .refine((s) => /^smtps?:\/\/[^\s]+$/.test(s) && URL.canParse(s), 'must be an smtp:// or smtps:// URL, e.g. smtps://user:pass@smtp.example.com:465')
         .optional(),
       MAIL_FROM: z.string().min(3).optional(),
+      TALLY_SECRET_ENCRYPTION_KEY: secretKeyText.optional(),
+      TALLY_SECRET_ENCRYPTION_KEY_PREVIOUS: secretKeyText.optional(),
     },
     runtimeEnv: env,
     emptyStringAsUndefined: true,
@@ -147,26 +170,43 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
 
   const production = e.NODE_ENV === 'production';
   if (e.TOPUP_MAX_MINOR < e.TOPUP_MIN_MINOR) problems.push('TOPUP_MAX_MINOR: must be >= TOPUP_MIN_MINOR');
-  const emulator = !e.STRIPE_SECRET_KEY || Boolean(e.STRIPE_API_BASE);
+  // Production without STRIPE_SECRET_KEY has no deployment Stripe at all (`none`): only
+  // workspaces with their own keys (Settings -> Stripe) take payments. It never falls back to
+  // the emulator unless a demo or test says so.
+  const noDeploymentStripe = production && !e.STRIPE_SECRET_KEY && !e.TALLY_ALLOW_EMULATOR_IN_PRODUCTION;
+  const emulator = !noDeploymentStripe && (!e.STRIPE_SECRET_KEY || Boolean(e.STRIPE_API_BASE));
   if (e.STRIPE_SECRET_KEY && !e.STRIPE_WEBHOOK_SECRET) problems.push('STRIPE_WEBHOOK_SECRET: required when STRIPE_SECRET_KEY is set');
   // Production refuses published development secrets and the emulator (DESIGN.md: "Production
   // refuses unsafe defaults"), unless a demo or test says so explicitly.
   if (production && !e.TALLY_ALLOW_EMULATOR_IN_PRODUCTION) {
     const escape = 'set it, or TALLY_ALLOW_EMULATOR_IN_PRODUCTION=true for a demo or test deployment that takes no real payments';
-    if (!e.STRIPE_SECRET_KEY) problems.push(`STRIPE_SECRET_KEY: required in production (without it payments go to the local Stripe emulator); ${escape}`);
-    if (!e.STRIPE_WEBHOOK_SECRET || e.STRIPE_WEBHOOK_SECRET === EMULATOR_DEV_WEBHOOK_SECRET) {
-      problems.push(`STRIPE_WEBHOOK_SECRET: required in production and not the emulator's published development secret (anyone could sign forged payments with it); ${escape}`);
+    if (!e.STRIPE_SECRET_KEY && e.STRIPE_WEBHOOK_SECRET) {
+      problems.push('STRIPE_WEBHOOK_SECRET: set without STRIPE_SECRET_KEY; set both for a deployment-wide Stripe account, or neither (each workspace then brings its own keys)');
     }
+    if (e.STRIPE_WEBHOOK_SECRET === EMULATOR_DEV_WEBHOOK_SECRET) {
+      problems.push(`STRIPE_WEBHOOK_SECRET: is the emulator's published development secret (anyone could sign forged payments with it); ${escape}`);
+    }
+    if (e.STRIPE_API_BASE) problems.push(`STRIPE_API_BASE: points production at a Stripe emulator; ${escape}`);
     if (!e.BETTER_AUTH_SECRET || e.BETTER_AUTH_SECRET === DEV_AUTH_SECRET) {
       problems.push(`BETTER_AUTH_SECRET: required in production and not the published development secret (generate one: openssl rand -base64 32); ${escape}`);
     }
+    if (e.TALLY_SECRET_ENCRYPTION_KEY === DEV_SECRET_ENCRYPTION_KEY || e.TALLY_SECRET_ENCRYPTION_KEY_PREVIOUS === DEV_SECRET_ENCRYPTION_KEY) {
+      problems.push(`TALLY_SECRET_ENCRYPTION_KEY: is the published development key (generate one: openssl rand -base64 32); ${escape}`);
+    }
+  }
+  if (e.TALLY_SECRET_ENCRYPTION_KEY_PREVIOUS && !e.TALLY_SECRET_ENCRYPTION_KEY) {
+    problems.push('TALLY_SECRET_ENCRYPTION_KEY_PREVIOUS: set without TALLY_SECRET_ENCRYPTION_KEY (the new key values are re-encrypted under)');
   }
   if (problems.length) throw new ConfigError(problems);
 
   const publicUrl = (e.TALLY_PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/$/, '');
   const webUrl = (e.TALLY_WEB_URL ?? (production ? publicUrl : 'http://localhost:5173')).replace(/\/$/, '');
   const root = findRepoRoot(cwd);
-  const stripeMode: ApiConfig['stripeMode'] = emulator ? 'emulator' : e.STRIPE_SECRET_KEY!.includes('_live_') ? 'live' : 'test';
+  const stripeMode: ApiConfig['stripeMode'] = noDeploymentStripe ? 'none' : emulator ? 'emulator' : e.STRIPE_SECRET_KEY!.includes('_live_') ? 'live' : 'test';
+  const sealingKeyText: string | null = e.TALLY_SECRET_ENCRYPTION_KEY ?? (production ? null : DEV_SECRET_ENCRYPTION_KEY);
+  const secretKeyring: SecretKeyring | null = sealingKeyText
+    ? { current: parseSecretKey(sealingKeyText), previous: e.TALLY_SECRET_ENCRYPTION_KEY_PREVIOUS ? parseSecretKey(e.TALLY_SECRET_ENCRYPTION_KEY_PREVIOUS) : null }
+    : null;
   const defaultOrigins = [...new Set([new URL(webUrl).origin, new URL(publicUrl).origin, ...(production ? [] : ['http://127.0.0.1:5173', 'http://127.0.0.1:3000', `http://localhost:${e.PORT}`, `http://127.0.0.1:${e.PORT}`])])];
   return {
     nodeEnv: e.NODE_ENV,
@@ -184,19 +224,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     trustProxy: e.TALLY_TRUST_PROXY,
     mail: { smtpUrl: e.SMTP_URL ?? null, from: e.MAIL_FROM ?? `Tally <no-reply@${new URL(publicUrl).hostname}>` },
     stripe: {
-      secretKey: e.STRIPE_SECRET_KEY ?? EMULATOR_DEV_API_KEY,
+      secretKey: noDeploymentStripe ? null : (e.STRIPE_SECRET_KEY ?? EMULATOR_DEV_API_KEY),
+      webhookSecret: noDeploymentStripe ? null : (e.STRIPE_WEBHOOK_SECRET ?? EMULATOR_DEV_WEBHOOK_SECRET),
+      // Workspaces' own keys go where the deployment's do: the emulator in emulator mode, else Stripe.
       apiBase: emulator ? new URL(e.STRIPE_API_BASE ?? `http://127.0.0.1:${EMULATOR_DEFAULT_PORT}`) : null,
     },
+    secretKeyring,
+    secretKeySource: e.TALLY_SECRET_ENCRYPTION_KEY ? 'env' : secretKeyring ? 'development' : 'none',
     seedDemo: e.TALLY_SEED_DEMO ? e.TALLY_SEED_DEMO === 'true' : !production,
     webDistDir: production ? (e.TALLY_WEB_DIST ?? path.join(root, 'apps', 'web', 'dist')) : (e.TALLY_WEB_DIST ?? null),
     api: {
       environment: e.NODE_ENV,
       publicUrl,
+      webUrl,
       signUp: e.TALLY_SIGN_UP,
       maxOpenTopups: e.TOPUP_MAX_OPEN,
       topup: { minMinor: e.TOPUP_MIN_MINOR, maxMinor: e.TOPUP_MAX_MINOR, currency: e.TALLY_CURRENCY },
       allowedFrontendOrigins: e.ALLOWED_FRONTEND_ORIGINS ?? defaultOrigins,
-      stripeWebhookSecret: e.STRIPE_WEBHOOK_SECRET ?? EMULATOR_DEV_WEBHOOK_SECRET,
       stripeMode,
       adminEmails: e.TALLY_ADMIN_EMAILS.map((a) => a.toLowerCase()),
     },

@@ -14,7 +14,7 @@ import { createServerAuth } from './auth';
 import { ConfigError, loadConfig, type ServerConfig } from './config';
 import { createLogger } from './logger';
 import { startMailer } from './mail';
-import { createStripeClient } from './stripe-client';
+import { createServerStripeAccounts } from './stripe-client';
 
 async function main() {
   let config: ServerConfig;
@@ -33,8 +33,8 @@ async function main() {
   // Production seeds generated demo passwords (printed below, once) and rotates published ones.
   const seeded = config.seedDemo ? await seedDemo({ db, currency: config.api.topup.currency, environment: config.nodeEnv }) : null;
   if (!seeded) await ensurePrimaryWorkspace({ db, currency: config.api.topup.currency });
-  const stripe = createStripeClient(config.stripe);
-  const services = { db, stripe, config: config.api, logger };
+  const stripeAccounts = createServerStripeAccounts(config);
+  const services = { db, stripeAccounts, config: config.api, logger };
   const auth = createServerAuth({ db, config, logger });
   // The outbox worker (SMTP, or the console in development); stopped before the database closes.
   const mailer = startMailer({ db, config, logger });
@@ -66,10 +66,18 @@ async function main() {
         // Reached only with TALLY_ALLOW_EMULATOR_IN_PRODUCTION=true (config.ts refuses otherwise).
         lines.push(
           `  WARNING: TALLY_ALLOW_EMULATOR_IN_PRODUCTION=true: a demo or test deployment; no real payments${
-            config.api.stripeWebhookSecret === EMULATOR_DEV_WEBHOOK_SECRET ? ", and webhooks are verified with the emulator's published secret (anyone can forge them)" : ''
+            config.stripe.webhookSecret === EMULATOR_DEV_WEBHOOK_SECRET ? ", and webhooks are verified with the emulator's published secret (anyone can forge them)" : ''
           }.`,
         );
       }
+    }
+    if (config.api.stripeMode === 'none') {
+      lines.push('  Stripe: no STRIPE_SECRET_KEY, so only workspaces with their own keys (Settings -> Stripe) take payments; /api/stripe/webhook answers 409.');
+    }
+    if (!config.secretKeyring) {
+      lines.push('  WARNING: TALLY_SECRET_ENCRYPTION_KEY is not set: workspaces cannot save their own Stripe keys (generate one: openssl rand -base64 32).');
+    } else if (config.secretKeySource === 'development') {
+      lines.push('  Workspace secrets are sealed with the published development key (TALLY_SECRET_ENCRYPTION_KEY unset; production refuses it).');
     }
     console.log(lines.join('\n') + '\n');
   };

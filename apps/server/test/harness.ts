@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createAuth, recordingLogger, type ApiConfig, type AuthOptions, type Logger } from '@tally/api';
+import { createAuth, createStripeAccounts, recordingLogger, type ApiConfig, type AuthOptions, type Logger, type SecretKeyring, type StripeAccounts } from '@tally/api';
 import { newId } from '../../../packages/api/src/ids';
 import { and, desc, eq, type Database } from '@tally/db';
 import Stripe from 'stripe';
@@ -25,11 +25,11 @@ export function stripeFixtures(): Record<string, Record<string, unknown>> {
 export const testApiConfig: ApiConfig = {
   environment: 'test',
   publicUrl: 'http://127.0.0.1',
+  webUrl: 'http://127.0.0.1',
   signUp: 'open',
   maxOpenTopups: 5,
   topup: { minMinor: 50, maxMinor: 1_000_000, currency: 'usd' },
   allowedFrontendOrigins: [ORIGIN],
-  stripeWebhookSecret: WEBHOOK_SECRET,
   stripeMode: 'emulator',
   adminEmails: [],
 };
@@ -42,16 +42,34 @@ export const offlineStripe = new Stripe('sk_test_server_tests_123', {
   maxNetworkRetries: 0,
 });
 
+/** A fixed 32-byte key sealing workspace secrets in server tests. */
+export const TEST_KEYRING: SecretKeyring = { current: Buffer.alloc(32, 9) };
+
+/**
+ * Per-workspace Stripe as the server builds it: the deployment is `stripe` (mode from
+ * `config.stripeMode`, secret WEBHOOK_SECRET); workspaces' own keys get real SDK clients
+ * pointed at `api` (an emulator), or failing ones.
+ */
+export function serverStripeAccounts(opts: { stripe?: Stripe; mode?: ApiConfig['stripeMode']; api?: { host: string; port: number }; keyring?: SecretKeyring | null; webhookSecret?: string } = {}): StripeAccounts {
+  const mode = opts.mode ?? 'emulator';
+  return createStripeAccounts({
+    deployment: { mode, client: mode === 'none' ? null : (opts.stripe ?? offlineStripe), webhookSecret: mode === 'none' ? null : (opts.webhookSecret ?? WEBHOOK_SECRET) },
+    keyring: opts.keyring === undefined ? TEST_KEYRING : opts.keyring,
+    createClient: (key) =>
+      opts.api ? new Stripe(key, { maxNetworkRetries: 0, host: opts.api.host, port: opts.api.port, protocol: 'http' }) : new Stripe(key, { maxNetworkRetries: 0, httpClient: Stripe.createFetchHttpClient(async () => { throw new Error('no Stripe API calls expected'); }) }),
+  });
+}
+
 /** Start the real Express app on an ephemeral loopback port. */
 export async function startServer(
   db: Database,
-  opts: { stripe?: Stripe; config?: Partial<ApiConfig>; logger?: Logger; authRateLimits?: AuthOptions['rateLimits'] } & Pick<CreateAppOptions, 'trustProxy' | 'publicUrl' | 'limits' | 'webDistDir'> = {},
+  opts: { stripe?: Stripe; stripeAccounts?: StripeAccounts; config?: Partial<ApiConfig>; logger?: Logger; authRateLimits?: AuthOptions['rateLimits'] } & Pick<CreateAppOptions, 'trustProxy' | 'publicUrl' | 'limits' | 'webDistDir'> = {},
 ) {
   const config = { ...testApiConfig, ...opts.config };
   const logger = opts.logger ?? recordingLogger();
   const auth = createAuth({ db, secret: 'x'.repeat(32), baseURL: 'http://127.0.0.1', trustedOrigins: config.allowedFrontendOrigins, adminEmails: config.adminEmails, signUp: config.signUp, rateLimits: opts.authRateLimits, logger });
   const app = createApp({
-    services: { db, stripe: opts.stripe ?? offlineStripe, config, logger },
+    services: { db, stripeAccounts: opts.stripeAccounts ?? serverStripeAccounts({ stripe: opts.stripe, mode: config.stripeMode }), config, logger },
     auth,
     trustProxy: opts.trustProxy,
     publicUrl: opts.publicUrl,

@@ -3,7 +3,7 @@ import { testDialects, type TestDatabase } from '@tally/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appRouter, createCallerFactory, createInnerContext, recordingLogger, silentLogger } from '@tally/api';
 import { newId } from '../../../packages/api/src/ids';
-import { checkoutSession, deliver, offlineStripe, seedPendingTopup, sign, startServer, stripeEvent, stripeFixtures, testApiConfig } from './harness';
+import { checkoutSession, deliver, offlineStripe, serverStripeAccounts, seedPendingTopup, sign, startServer, stripeEvent, stripeFixtures, testApiConfig } from './harness';
 
 describe.each(testDialects)('POST /api/stripe/webhook ($name)', ({ create }) => {
   let db: TestDatabase;
@@ -48,7 +48,7 @@ describe.each(testDialects)('POST /api/stripe/webhook ($name)', ({ create }) => 
     const userId = newId();
     await db.q.insert(db.t.users).values({ id: userId, name: 'Admin', email: `admin-${userId}@example.test` });
     await db.q.insert(db.t.workspaceMembers).values({ id: newId(), workspaceId, userId, role: 'admin' });
-    const ctx = createInnerContext({ db, stripe: offlineStripe, config: testApiConfig, logger: silentLogger, actor: { userId, email: 'admin@example.test' } });
+    const ctx = createInnerContext({ db, stripeAccounts: serverStripeAccounts(), config: testApiConfig, logger: silentLogger, actor: { userId, email: 'admin@example.test' } });
     return createCallerFactory(appRouter)(ctx);
   }
 

@@ -18,10 +18,23 @@ export interface Context extends Services {
   ip: string | null;
   /** Server-generated id of this request (`X-Request-Id`), for logs and error messages. */
   requestId: string;
+  /**
+   * The workspace an admin selected in the SPA (`X-Tally-Workspace`), unverified: admin
+   * procedures act on it only if the actor is its admin (trpc.ts), else FORBIDDEN. Null:
+   * their first workspace.
+   */
+  selectedWorkspaceId: string | null;
 }
 
 export function createInnerContext(
-  opts: Services & { actor?: Actor | null; origin?: string | null; ip?: string | null; requestId?: string },
+  opts: Services & { actor?: Actor | null; origin?: string | null; ip?: string | null; requestId?: string; selectedWorkspaceId?: string | null },
 ): Context {
-  return { ...opts, actor: opts.actor ?? null, origin: opts.origin ?? null, ip: opts.ip ?? null, requestId: opts.requestId ?? 'internal' };
+  return {
+    ...opts,
+    actor: opts.actor ?? null,
+    origin: opts.origin ?? null,
+    ip: opts.ip ?? null,
+    requestId: opts.requestId ?? 'internal',
+    selectedWorkspaceId: opts.selectedWorkspaceId ?? null,
+  };
 }

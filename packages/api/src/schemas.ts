@@ -113,3 +113,7 @@ export const AdminTopupsListInput = PageInput.extend({ status: z.enum(TOPUP_STAT
 export type AdminTopupsListInput = z.infer<typeof AdminTopupsListInput>;
 
 export const TopupBySessionInput = z.object({ sessionId: checkoutSessionIdSchema('sessionId') });
+
+export * from './schemas/billing-records';
+export * from './schemas/customers';
+export * from './schemas/settings';

@@ -1,6 +1,6 @@
 import type { Database } from '@tally/db';
-import type Stripe from 'stripe';
 import type { Logger } from './logger';
+import type { DeploymentStripeMode, StripeAccounts } from './stripe/accounts';
 import type { TopupBounds } from './schemas';
 
 /** Settings the domain needs, resolved from validated env by the server. */
@@ -13,22 +13,23 @@ export interface ApiConfig {
   maxOpenTopups: number;
   /** Exact origins (scheme://host[:port]) allowed as Checkout redirect targets and mutation origins. */
   allowedFrontendOrigins: readonly string[];
-  /** `whsec_...` used to verify `Stripe-Signature`. */
-  stripeWebhookSecret: string;
-  /** Which Stripe this deployment talks to. */
-  stripeMode: 'emulator' | 'test' | 'live';
+  /** Which Stripe the deployment's own keys reach (`none`: only workspaces' own keys take payments). Secrets live in `Services.stripeAccounts`. */
+  stripeMode: DeploymentStripeMode;
   /** Emails that become workspace admins once verified (bootstrap). */
   adminEmails: readonly string[];
   /** `open`: anyone may sign up; `invite`: only invited emails (and bootstrap admins). */
   signUp: 'open' | 'invite';
-  /** Public URL of the server (links in emails), no trailing slash. */
+  /** Public URL of the server (links in emails, webhook URLs), no trailing slash. */
   publicUrl: string;
+  /** Where users open the SPA (pay links `/pay/<token>`), no trailing slash; the public URL in production. */
+  webUrl: string;
 }
 
 /** Long-lived dependencies shared by every request. */
 export interface Services {
   db: Database;
-  stripe: Stripe;
+  /** The Stripe client and webhook secret of each workspace (`stripeAccounts.forWorkspace`); never a process-global key. */
+  stripeAccounts: StripeAccounts;
   config: ApiConfig;
   logger: Logger;
 }

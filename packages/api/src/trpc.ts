@@ -60,9 +60,16 @@ export const customerProcedure = publicProcedure.use(({ ctx, next }) => {
   return next({ ctx: { ...ctx, actor: ctx.actor } });
 });
 
-/** A workspace admin; `ctx.workspaceId` is the workspace they administer. */
+/**
+ * A workspace admin; `ctx.workspaceId` is the selected workspace (`X-Tally-Workspace`), or
+ * their first. Every admin procedure acts on that workspace only: an id of another
+ * workspace's row is NOT_FOUND in the domain.
+ * FORBIDDEN: not an admin at all, or not an admin of the selected workspace.
+ */
 export const adminProcedure = customerProcedure.use(async ({ ctx, next }) => {
-  const workspace = await findWorkspaceForAdmin({ db: ctx.db, userId: ctx.actor.userId });
-  if (!workspace) throw new TRPCError({ code: 'FORBIDDEN', message: 'Workspace admins only' });
+  const workspace = await findWorkspaceForAdmin({ db: ctx.db, userId: ctx.actor.userId, workspaceId: ctx.selectedWorkspaceId });
+  if (!workspace) {
+    throw new TRPCError({ code: 'FORBIDDEN', message: ctx.selectedWorkspaceId ? 'You are not an admin of the selected workspace' : 'Workspace admins only' });
+  }
   return next({ ctx: { ...ctx, workspaceId: workspace.id, workspaceCurrency: workspace.currency } });
 });

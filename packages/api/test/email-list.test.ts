@@ -7,7 +7,7 @@ import { silentLogger } from '../src/logger';
 import { appRouter } from '../src/router/index';
 import type { ApiConfig } from '../src/services';
 import { createCallerFactory } from '../src/trpc';
-import { callerFor, countingStripe, seedTenants, testConfig } from './helpers';
+import { callerFor, countingStripe, seedTenants, testConfig, testStripeAccounts } from './helpers';
 
 describe.each(testDialects)('admin.emails.list ($name)', ({ create }) => {
   let db: TestDatabase;
@@ -38,7 +38,7 @@ describe.each(testDialects)('admin.emails.list ($name)', ({ create }) => {
   });
 
   const callerWith = (actor: Actor | null, config: ApiConfig) =>
-    createCallerFactory(appRouter)(createInnerContext({ db, stripe, config, logger: silentLogger, actor }));
+    createCallerFactory(appRouter)(createInnerContext({ db, stripeAccounts: testStripeAccounts(stripe), config, logger: silentLogger, actor }));
 
   it("lists the workspace's emails and its users' account emails, newest first, with bodies outside production", async () => {
     const page = await callerFor(db, stripe, acme.admin).admin.emails.list({ limit: 20 });

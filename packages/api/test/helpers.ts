@@ -6,6 +6,8 @@ import { createCallerFactory } from '../src/trpc';
 import { appRouter } from '../src/router/index';
 import type { ApiConfig } from '../src/services';
 import { silentLogger } from '../src/logger';
+import { createStripeAccounts, type DeploymentStripeMode, type StripeAccounts } from '../src/stripe/accounts';
+import type { SecretKeyring } from '../src/secrets/encryption';
 
 export const WEBHOOK_SECRET = 'whsec_test_secret_for_unit_tests_only';
 export const ORIGIN = 'http://localhost:5173';
@@ -13,11 +15,11 @@ export const ORIGIN = 'http://localhost:5173';
 export const testConfig: ApiConfig = {
   environment: 'test',
   publicUrl: 'http://127.0.0.1:3000',
+  webUrl: 'http://localhost:5173',
   signUp: 'open',
   maxOpenTopups: 5,
   topup: { minMinor: 50, maxMinor: 1_000_000, currency: 'usd' },
   allowedFrontendOrigins: [ORIGIN],
-  stripeWebhookSecret: WEBHOOK_SECRET,
   stripeMode: 'emulator',
   adminEmails: [],
 };
@@ -61,6 +63,32 @@ export async function seedTenants(db: Database) {
   return { workspaceId, admin, alice: await mkCustomer('alice'), bob: await mkCustomer('bob') };
 }
 
-export function callerFor(db: Database, stripe: Stripe, actor: Actor | null, origin: string | null = ORIGIN) {
-  return createCallerFactory(appRouter)(createInnerContext({ db, stripe, config: testConfig, logger: silentLogger, actor, origin }));
+/** A fixed 32-byte key sealing workspace secrets in tests. */
+export const TEST_KEYRING: SecretKeyring = { current: Buffer.alloc(32, 7) };
+
+/**
+ * Per-workspace Stripe for tests: `stripe` is the deployment's client (emulator mode, secret
+ * WEBHOOK_SECRET); workspaces' own keys get real SDK clients pointed at `api` (or failing).
+ */
+export function testStripeAccounts(
+  stripe: Stripe | null,
+  opts: { api?: { host: string; port: number }; keyring?: SecretKeyring | null; mode?: DeploymentStripeMode; webhookSecret?: string | null } = {},
+): StripeAccounts {
+  const mode = opts.mode ?? (stripe ? 'emulator' : 'none');
+  return createStripeAccounts({
+    deployment: { mode, client: mode === 'none' ? null : stripe, webhookSecret: mode === 'none' ? null : (opts.webhookSecret ?? WEBHOOK_SECRET) },
+    keyring: opts.keyring === undefined ? TEST_KEYRING : opts.keyring,
+    createClient: (key) =>
+      new Stripe(key, { maxNetworkRetries: 0, ...(opts.api ? { host: opts.api.host, port: opts.api.port, protocol: 'http' as const } : { host: '127.0.0.1', port: 9, protocol: 'http' as const }) }),
+  });
+}
+
+/** The services of a test: the deployment Stripe is `stripe` (see testStripeAccounts). */
+export function testServices(db: Database, stripe: Stripe | null, opts: Parameters<typeof testStripeAccounts>[1] & { config?: Partial<ApiConfig> } = {}) {
+  return { db, stripeAccounts: testStripeAccounts(stripe, opts), config: { ...testConfig, ...opts.config }, logger: silentLogger };
+}
+
+export function callerFor(db: Database, stripe: Stripe | StripeAccounts, actor: Actor | null, origin: string | null = ORIGIN, selectedWorkspaceId: string | null = null) {
+  const stripeAccounts = stripe instanceof Stripe ? testStripeAccounts(stripe) : stripe;
+  return createCallerFactory(appRouter)(createInnerContext({ db, stripeAccounts, config: testConfig, logger: silentLogger, actor, origin, selectedWorkspaceId }));
 }

@@ -11,7 +11,7 @@ import { createInnerContext, type Actor } from '../src/context';
 import { recordingLogger } from '../src/logger';
 import { appRouter } from '../src/router/index';
 import { createCallerFactory } from '../src/trpc';
-import { ORIGIN, seedTenants, testConfig } from './helpers';
+import { ORIGIN, seedTenants, testConfig, testStripeAccounts } from './helpers';
 
 const STRIPE_MESSAGE = 'Invalid API Key provided: sk_live_****9876';
 
@@ -42,7 +42,7 @@ describe.each(testDialects)('a Stripe failure while starting a checkout ($name)'
 
   function callerFor(stripe: Stripe, actor: Actor) {
     const logger = recordingLogger();
-    const ctx = createInnerContext({ db, stripe, config: testConfig, logger, actor, origin: ORIGIN, requestId: 'req-tally-42' });
+    const ctx = createInnerContext({ db, stripeAccounts: testStripeAccounts(stripe), config: testConfig, logger, actor, origin: ORIGIN, requestId: 'req-tally-42' });
     return { caller: createCallerFactory(appRouter)(ctx), logger };
   }
 

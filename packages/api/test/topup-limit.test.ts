@@ -15,7 +15,7 @@ import { appRouter } from '../src/router/index';
 import { CHECKOUT_SESSION_LIFETIME_S } from '../src/topups/create-checkout';
 import { createCallerFactory } from '../src/trpc';
 import { receiveStripeWebhook } from '../src/webhooks/receive';
-import { countingStripe, ORIGIN, seedTenants, testConfig, WEBHOOK_SECRET } from './helpers';
+import { countingStripe, ORIGIN, seedTenants, testConfig, WEBHOOK_SECRET, testStripeAccounts } from './helpers';
 
 const MAX_OPEN = 2;
 
@@ -35,7 +35,7 @@ describe.each(testDialects)('open top-ups per customer ($name)', ({ create }) =>
   });
 
   function callerFor(stripe: Stripe, actor: Actor) {
-    const ctx = createInnerContext({ db, stripe, config: { ...testConfig, maxOpenTopups: MAX_OPEN }, logger: recordingLogger(), actor, origin: ORIGIN, requestId: 'req-test' });
+    const ctx = createInnerContext({ db, stripeAccounts: testStripeAccounts(stripe), config: { ...testConfig, maxOpenTopups: MAX_OPEN }, logger: recordingLogger(), actor, origin: ORIGIN, requestId: 'req-test' });
     return createCallerFactory(appRouter)(ctx);
   }
   const topupsOf = (customerId: string) => db.q.select().from(db.t.topups).where(eq(db.t.topups.customerId, customerId));
@@ -47,7 +47,7 @@ describe.each(testDialects)('open top-ups per customer ($name)', ({ create }) =>
     const payload = JSON.stringify(event);
     const { stripe } = countingStripe();
     const signature = stripe.webhooks.generateTestHeaderString({ payload, secret: WEBHOOK_SECRET });
-    return receiveStripeWebhook({ db, stripe, webhookSecret: WEBHOOK_SECRET, rawBody: Buffer.from(payload), signature, logger: recordingLogger(), expected: { livemode: false } });
+    return receiveStripeWebhook({ db, receipt: { scope: 'deployment', workspaceId: null }, webhookSecret: WEBHOOK_SECRET, rawBody: Buffer.from(payload), signature, logger: recordingLogger(), expected: { livemode: false } });
   }
 
   it(`one top-up beyond ${MAX_OPEN} open is refused with no row and no Stripe call; sessions expire after the lifetime`, async () => {

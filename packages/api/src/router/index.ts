@@ -1,8 +1,13 @@
 import { createTRPCRouter } from '../trpc';
 import { adminRouter } from './admin';
+import { auditRouter } from './audit';
 import { balanceRouter } from './balance';
+import { billingRecordRouter } from './billing-record';
+import { customersRouter } from './customers';
 import { ledgerRouter } from './ledger';
 import { meRouter } from './me';
+import { payLinkRouter } from './pay-link';
+import { settingsRouter } from './settings';
 import { topupRouter } from './topup';
 
 export const appRouter = createTRPCRouter({
@@ -11,6 +16,11 @@ export const appRouter = createTRPCRouter({
   ledger: ledgerRouter,
   topup: topupRouter,
   admin: adminRouter,
+  customers: customersRouter,
+  billingRecord: billingRecordRouter,
+  payLink: payLinkRouter,
+  settings: settingsRouter,
+  audit: auditRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -10,6 +10,8 @@ import { topupAmountSchema, type CreateTopupCheckoutInput } from '../schemas';
 import type { ApiConfig } from '../services';
 import { describeError } from '../webhooks/text';
 import { stripeUnavailable } from './stripe-unavailable';
+import { requireStripeFor } from '../stripe/require-configured';
+import type { StripeAccounts } from '../stripe/accounts';
 
 /**
  * How long a top-up's Checkout Session stays open, seconds (its `expires_at`). Stripe allows
@@ -35,7 +37,7 @@ export const CHECKOUT_SESSION_LIFETIME_S = 60 * 60;
  *
  * Returns `{ url, topupId, checkoutSessionId }`.
  * @throws AppError BAD_REQUEST (amount), FORBIDDEN (origin not in ALLOWED_FRONTEND_ORIGINS),
- * NOT_FOUND (not a member of `customerId`), TOO_MANY_REQUESTS (open top-ups at the limit),
+ * NOT_FOUND (not a member of `customerId`), CONFLICT (the workspace has no Stripe: no own keys, no env key), TOO_MANY_REQUESTS (open top-ups at the limit),
  * BAD_GATEWAY "Payments are unavailable right now" (Stripe refused or is unreachable; the
  * cause is logged with `ctx.requestId`, and the top-up is marked `failed`).
  * No row is written and no Stripe call is made unless amount, origin and limit allow it.
@@ -44,10 +46,10 @@ export async function createTopupCheckout({
   ctx,
   input,
 }: {
-  ctx: { db: Database; stripe: Stripe; config: ApiConfig; actor: Actor; origin: string | null; logger: Logger; requestId: string };
+  ctx: { db: Database; stripeAccounts: StripeAccounts; config: ApiConfig; actor: Actor; origin: string | null; logger: Logger; requestId: string };
   input: CreateTopupCheckoutInput;
 }) {
-  const { db, stripe, config } = ctx;
+  const { db, config } = ctx;
   const customer = await resolveCustomerForActor({ db, userId: ctx.actor.userId, customerId: input.customerId });
   const bounds = { ...config.topup, currency: customer.currency };
   const amount = topupAmountSchema(bounds).safeParse(input.amountMinor);
@@ -56,6 +58,8 @@ export async function createTopupCheckout({
   if (!origin || !config.allowedFrontendOrigins.includes(origin)) {
     throw new AppError('FORBIDDEN', 'This page is not allowed to start a checkout (origin not in ALLOWED_FRONTEND_ORIGINS)');
   }
+  // The workspace's own Stripe account, else the deployment's; CONFLICT when it has none.
+  const { client: stripe } = await requireStripeFor(ctx, customer.workspaceId);
 
   const { topups, customers } = db.t;
   const topupId = newId();

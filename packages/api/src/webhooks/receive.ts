@@ -1,4 +1,4 @@
-import { eq, sql, type Database } from '@tally/db';
+import { and, eq, sql, type Database } from '@tally/db';
 import Stripe from 'stripe';
 import type { Logger } from '../logger';
 import { STRIPE_EVENT_ID_PATTERN } from '../schemas';
@@ -6,6 +6,7 @@ import { stripeEventHandlers } from './handlers/index';
 import { isTerminalEventStatus, markEvent, markEventFailed, type TerminalEventStatus } from './mark-event';
 import type { StripeAccountExpectation } from './payment-mismatches';
 import { describeError } from './text';
+import type { EventKey, EventReceipt } from './types';
 
 export { stripeAccountExpectation, type StripeAccountExpectation } from './payment-mismatches';
 
@@ -36,7 +37,8 @@ const API_VERSION_PATTERN = /^\d{4}-\d{2}-\d{2}(?:\.[a-z0-9_]{1,40})?$/;
  *    timestamp more than 300 s in the future is refused too. The event id (`evt_` + letters,
  *    digits, `_`, at most 259 characters) and type (dot-separated lowercase words) must have
  *    Stripe's shape. Any failure -> 400, nothing stored.
- * 2. The event is stored in the Stripe event log (unique on event id) before processing: the
+ * 2. The event is stored in the Stripe event log (unique on the receipt's scope and event id:
+ *    one Stripe account may feed two workspaces, each processing it once) before processing: the
  *    raw body as text (any payload, `\u0000` escapes included), shape-checked `api_version`.
  *    A storage failure is logged (event id and error, never the payload) -> 500.
  * 3. Already `processed`/`ignored`/`anomaly` -> 200 without work (redelivery). Otherwise the
@@ -49,7 +51,7 @@ const API_VERSION_PATTERN = /^\d{4}-\d{2}-\d{2}(?:\.[a-z0-9_]{1,40})?$/;
  */
 export async function receiveStripeWebhook({
   db,
-  stripe,
+  receipt,
   webhookSecret,
   rawBody,
   signature,
@@ -58,7 +60,9 @@ export async function receiveStripeWebhook({
   nowMs = Date.now(),
 }: {
   db: Database;
-  stripe: Stripe;
+  /** Which endpoint this arrived at (deployment, or a workspace's URL); trusted only once the signature verifies. */
+  receipt: EventReceipt;
+  /** The `whsec_...` of that endpoint. */
   webhookSecret: string;
   rawBody: Buffer;
   signature: string | undefined;
@@ -70,7 +74,7 @@ export async function receiveStripeWebhook({
   if (!signature) return { httpStatus: 400, error: 'Missing Stripe-Signature header' };
   let event: Stripe.Event;
   try {
-    event = verifyEvent(stripe, rawBody, signature, webhookSecret, nowMs);
+    event = verifyEvent(rawBody, signature, webhookSecret, nowMs);
   } catch (err) {
     const message = err instanceof Stripe.errors.StripeSignatureVerificationError ? err.message : 'Body is not valid JSON';
     return { httpStatus: 400, error: message };
@@ -95,6 +99,7 @@ export async function receiveStripeWebhook({
     const inserted = await db.q
       .insert(stripeEvents)
       .values({
+        scope: receipt.scope,
         id: event.id,
         type: event.type,
         apiVersion: typeof event.api_version === 'string' && API_VERSION_PATTERN.test(event.api_version) ? event.api_version : null,
@@ -102,18 +107,19 @@ export async function receiveStripeWebhook({
         stripeCreatedAt: stripeCreatedAt(event, now),
         payload: rawBody.toString('utf8'),
         status: 'received',
+        workspaceId: receipt.workspaceId,
         attempts: 1,
         receivedAt: now,
         updatedAt: now,
       })
-      .onConflictDoNothing({ target: stripeEvents.id })
+      .onConflictDoNothing({ target: [stripeEvents.scope, stripeEvents.id] })
       .returning({ id: stripeEvents.id });
     duplicate = inserted.length === 0;
     if (duplicate) {
       const [existing] = await db.q
         .update(stripeEvents)
         .set({ attempts: sql`${stripeEvents.attempts} + 1`, updatedAt: now })
-        .where(eq(stripeEvents.id, event.id))
+        .where(and(eq(stripeEvents.scope, receipt.scope), eq(stripeEvents.id, event.id)))
         .returning({ status: stripeEvents.status });
       const status = existing?.status;
       if (isTerminalEventStatus(status)) {
@@ -124,7 +130,7 @@ export async function receiveStripeWebhook({
     logger.error({ eventId: event.id, type: event.type, err: describeError(err) }, 'Could not store a Stripe event; answering 500 so Stripe retries');
     return { httpStatus: 500, eventId: event.id, status: 'failed', error: 'Could not store the event' };
   }
-  return processStoredEvent({ db, event, duplicate, logger, expected });
+  return processStoredEvent({ db, event, receipt, duplicate, logger, expected });
 }
 
 /**
@@ -133,7 +139,11 @@ export async function receiveStripeWebhook({
  * verifying, go through `parseEventNotification` so they are logged (as ignored) too.
  * @throws StripeSignatureVerificationError, or SyntaxError for a body that is not JSON.
  */
-function verifyEvent(stripe: Stripe, rawBody: Buffer, signature: string, secret: string, nowMs: number): Stripe.Event {
+/** The SDK's webhook helpers need no key: one offline instance verifies every endpoint's signatures. */
+const verifier = new Stripe('sk_test_signature_verification_only');
+
+function verifyEvent(rawBody: Buffer, signature: string, secret: string, nowMs: number): Stripe.Event {
+  const stripe = verifier;
   try {
     return stripe.webhooks.constructEvent(rawBody, signature, secret, SIGNATURE_TOLERANCE_S, undefined, nowMs);
   } catch (err) {
@@ -185,24 +195,27 @@ function stripeCreatedAt(event: { created?: unknown }, receivedAt: Date): Date {
 export async function processStoredEvent({
   db,
   event,
+  receipt,
   duplicate = false,
   logger,
   expected,
 }: {
   db: Database;
   event: Stripe.Event;
+  receipt: EventReceipt;
   duplicate?: boolean;
   logger: Logger;
   expected: StripeAccountExpectation;
 }): Promise<ReceiveResult> {
   const handler = stripeEventHandlers[event.type];
+  const key: EventKey = { scope: receipt.scope, id: event.id };
   try {
     if (!handler) {
-      await markEvent(db, event.id, { status: 'ignored', outcome: `Event type ${event.type} is not handled` });
+      await markEvent(db, key, { status: 'ignored', outcome: `Event type ${event.type} is not handled` });
       return { httpStatus: 200, eventId: event.id, status: 'ignored', duplicate };
     }
-    const result = await handler({ db, event, expected });
-    if (!result.marked) await markEvent(db, event.id, result);
+    const result = await handler({ db, event, receipt, expected });
+    if (!result.marked) await markEvent(db, key, result);
     if (result.status === 'anomaly') {
       logger.warn({ eventId: event.id, type: event.type, workspaceId: result.workspaceId ?? null }, 'Stripe event differs from what Tally asked for: recorded as an anomaly, nothing done');
     }
@@ -210,7 +223,7 @@ export async function processStoredEvent({
   } catch (err) {
     const message = describeError(err);
     logger.error({ eventId: event.id, type: event.type, err: message }, 'Stripe event handler failed; answering 500 so Stripe retries');
-    await markEventFailed(db, event.id, message).catch((markErr: unknown) => {
+    await markEventFailed(db, key, message).catch((markErr: unknown) => {
       logger.error({ eventId: event.id, type: event.type, err: describeError(markErr) }, 'Could not record the failure of a Stripe event');
     });
     return { httpStatus: 500, eventId: event.id, status: 'failed', error: message };

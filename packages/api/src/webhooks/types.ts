@@ -13,10 +13,39 @@ export type HandlerOutcome = {
   workspaceId?: string | null;
 };
 
-/** Everything a handler gets: the database, the verified event, and what the Stripe account must be. */
+/** The Stripe event log scope of the deployment-wide endpoint (`POST /api/stripe/webhook`, the env secret). */
+export const DEPLOYMENT_SCOPE = 'deployment';
+
+/**
+ * Which endpoint received an event: the deployment's (`workspaceId: null`, scope
+ * `deployment`) or a workspace's own URL (scope = `workspaceId`), verified with that
+ * workspace's secret. The log is unique per (scope, event id).
+ */
+export interface EventReceipt {
+  scope: string;
+  workspaceId: string | null;
+}
+
+/** The key of a row in the Stripe event log. */
+export interface EventKey {
+  scope: string;
+  id: string;
+}
+
+/**
+ * Whether an event received through `receipt` may act on a row of `workspaceId`: an event
+ * arriving at a workspace's URL only ever touches that workspace; the deployment endpoint
+ * (the operator's env secret) serves every workspace that uses the env keys.
+ */
+export function receiptAccepts(receipt: EventReceipt, workspaceId: string): boolean {
+  return receipt.workspaceId === null || receipt.workspaceId === workspaceId;
+}
+
+/** Everything a handler gets: the database, the verified event, where it arrived, and what the Stripe account must be. */
 export interface StripeEventHandlerArgs {
   db: Database;
   event: Stripe.Event;
+  receipt: EventReceipt;
   expected: StripeAccountExpectation;
 }
 

@@ -17,10 +17,18 @@ export type Topup = typeof pg.topups.$inferSelect;
 export type StripeEventRow = typeof pg.stripeEvents.$inferSelect;
 export type EmailOutboxRow = typeof pg.emailOutbox.$inferSelect;
 export type Invitation = typeof pg.invitations.$inferSelect;
+export type WorkspaceStripeAccount = typeof pg.workspaceStripeAccounts.$inferSelect;
+export type BillingRecord = typeof pg.billingRecords.$inferSelect;
+export type BillingRecordCheckout = typeof pg.billingRecordCheckouts.$inferSelect;
+export type AuditLogRow = typeof pg.auditLog.$inferSelect;
 
 export type LedgerEntryKind = LedgerEntry['kind'];
 export type TopupStatus = Topup['status'];
 export type StripeEventStatus = StripeEventRow['status'];
+export type BillingRecordStatus = BillingRecord['status'];
+export type BillingRecordPaymentMethod = NonNullable<BillingRecord['paymentMethod']>;
 
 export const STRIPE_EVENT_STATUSES = ['received', 'processed', 'ignored', 'failed', 'anomaly'] as const satisfies readonly StripeEventStatus[];
 export const TOPUP_STATUSES = ['pending', 'paid', 'expired', 'failed'] as const satisfies readonly TopupStatus[];
+export const BILLING_RECORD_STATUSES = ['DUE', 'PAID', 'VOID'] as const satisfies readonly BillingRecordStatus[];
+export const MANUAL_PAYMENT_METHODS = ['bank_transfer', 'cash', 'check', 'other'] as const satisfies readonly BillingRecordPaymentMethod[];

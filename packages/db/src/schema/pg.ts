@@ -33,4 +33,8 @@ export const {
   rateLimits,
   emailOutbox,
   invitations,
+  workspaceStripeAccounts,
+  billingRecords,
+  billingRecordCheckouts,
+  auditLog,
 } = defineTables(pgKit);

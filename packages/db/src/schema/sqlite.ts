@@ -36,4 +36,8 @@ export const {
   rateLimits,
   emailOutbox,
   invitations,
+  workspaceStripeAccounts,
+  billingRecords,
+  billingRecordCheckouts,
+  auditLog,
 } = defineTables(sqliteKit);

@@ -166,12 +166,16 @@ export function defineTables(k: SchemaKit) {
       currency: k.text().notNull(),
       /** Signed: credits > 0, debits < 0. */
       amountMinor: minor().notNull(),
-      kind: k.text({ enum: ['topup', 'usage_charge', 'refund', 'adjustment'] }).notNull(),
+      /** `overpayment`: a payment for a billing record already PAID or VOID, credited instead of lost. */
+      kind: k.text({ enum: ['topup', 'usage_charge', 'refund', 'adjustment', 'overpayment'] }).notNull(),
       /** Idempotency reference, e.g. `topup:<topupId>`. One effect per reference, ever. */
       reference: k.text().notNull().unique(),
       description: k.text().notNull(),
       topupId: k.text(),
+      billingRecordId: k.text(),
       stripeEventId: k.text(),
+      /** Who posted it by hand (adjustments); null for entries Stripe events caused. */
+      createdByUserId: k.text(),
       createdAt: createdAt(),
     },
     (t) => [k.index('ledger_entries_customer_id_currency_created_at_idx').on(t.customerId, t.currency, t.createdAt)],
@@ -220,8 +224,14 @@ export function defineTables(k: SchemaKit) {
   const stripeEvents = k.table(
     'stripe_events',
     {
+      /**
+       * Which endpoint received it: `deployment` (`/api/stripe/webhook`, the env secret) or a
+       * workspace id (`/api/stripe/webhook/<workspaceId>`, that workspace's secret). One Stripe
+       * account may feed two workspaces, so an event id is unique per scope, not globally.
+       */
+      scope: k.text().notNull(),
       /** Stripe's event id (`evt_...`). */
-      id: k.text().primaryKey(),
+      id: k.text().notNull(),
       type: k.text().notNull(),
       apiVersion: k.text(),
       livemode: k.boolean().notNull(),
@@ -243,7 +253,12 @@ export function defineTables(k: SchemaKit) {
       updatedAt: createdAt(),
       processedAt: at(),
     },
-    (t) => [k.index('stripe_events_status_received_at_idx').on(t.status, t.receivedAt), k.index('stripe_events_received_at_idx').on(t.receivedAt)],
+    (t) => [
+      k.primaryKey({ columns: [t.scope, t.id] }),
+      k.index('stripe_events_status_received_at_idx').on(t.status, t.receivedAt),
+      k.index('stripe_events_received_at_idx').on(t.receivedAt),
+      k.index('stripe_events_workspace_id_received_at_idx').on(t.workspaceId, t.receivedAt),
+    ],
   );
 
   // ---- rate limits ----
@@ -321,5 +336,141 @@ export function defineTables(k: SchemaKit) {
     (t) => [k.index('invitations_email_idx').on(t.email), k.index('invitations_workspace_id_idx').on(t.workspaceId)],
   );
 
-  return { users, sessions, accounts, verifications, workspaces, workspaceMembers, customers, customerMemberships, ledgerEntries, customerBalances, topups, stripeEvents, rateLimits, emailOutbox, invitations };
+  // ---- per-workspace Stripe account ----
+  /**
+   * A workspace's own Stripe keys (Settings -> Stripe). Secrets are sealed with AES-256-GCM
+   * under TALLY_SECRET_ENCRYPTION_KEY, the workspace id as associated data
+   * (`packages/api/src/secrets/encryption.ts`): never stored in plain text, never returned to a
+   * browser. A workspace without a row uses the deployment's env keys (or the emulator).
+   */
+  const workspaceStripeAccounts = k.table('workspace_stripe_accounts', {
+    workspaceId: k.text()
+      .primaryKey()
+      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    /** Sealed `sk_...`/`rk_...` (`v1.<keyId>.<nonce>.<ciphertext>.<tag>`). */
+    secretKeySealed: k.text().notNull(),
+    keyKind: k.text({ enum: ['secret', 'restricted'] }).notNull(),
+    mode: k.text({ enum: ['test', 'live'] }).notNull(),
+    /** Last 4 characters of the key, shown to admins. */
+    keyLast4: k.text().notNull(),
+    /** Sealed `whsec_...`; null until pasted or returned by webhook endpoint registration. */
+    webhookSecretSealed: k.text(),
+    webhookSecretLast4: k.text(),
+    /** `acct_...` as `GET /v1/account` answered; null when not verified. */
+    stripeAccountId: k.text(),
+    /** When `GET /v1/account` accepted the key; null: saved while Stripe was unreachable ("not verified"). */
+    verifiedAt: at(),
+    /** `we_...` created by "Register webhook endpoint". */
+    webhookEndpointId: k.text(),
+    webhookEndpointRegisteredAt: at(),
+    savedByUserId: k.text().notNull(),
+    savedAt: at().notNull(),
+  });
+
+  // ---- billing records ----
+  /**
+   * Something a customer owes ("March retainer, $1,200, due April 1"): DUE until paid through
+   * Stripe Checkout or marked paid by an admin (PAID), or voided (VOID). PAID and VOID are
+   * final. Overdue is derived (due date passed while DUE), never stored.
+   */
+  const billingRecords = k.table(
+    'billing_records',
+    {
+      id: k.text().primaryKey(),
+      workspaceId: k.text()
+        .notNull()
+        .references(() => workspaces.id),
+      customerId: k.text()
+        .notNull()
+        .references(() => customers.id),
+      description: k.text().notNull(),
+      /** What is owed, minor units (1 to 99,999,999). */
+      amountMinor: minor().notNull(),
+      /** ISO 4217 lowercase. */
+      currency: k.text().notNull(),
+      /** Calendar date `YYYY-MM-DD`; overdue from the next day (UTC). */
+      dueDate: k.text().notNull(),
+      status: k.text({ enum: ['DUE', 'PAID', 'VOID'] }).notNull(),
+      /** Bearer token of the pay link `/pay/<token>` (32 random bytes, base64url). */
+      payToken: k.text().notNull().unique(),
+      /** Checkout attempts so far; each attempt's idempotency key is `billing-record:<id>:<attempt>`. */
+      paymentAttempts: k.integer().notNull().default(0),
+      /** `stripe` or how an admin says it was paid. */
+      paymentMethod: k.text({ enum: ['stripe', 'bank_transfer', 'cash', 'check', 'other'] }),
+      /** Admin's reference note for a manual payment (bank transfer id...). */
+      paymentReference: k.text(),
+      /** The date an admin says a manual payment arrived (`YYYY-MM-DD`). */
+      manualPaidOn: k.text(),
+      paidAt: at(),
+      paidByUserId: k.text(),
+      stripeCheckoutSessionId: k.text(),
+      stripePaymentIntentId: k.text(),
+      /** Checkout's `payment_status` as last reported (`paid`, `unpaid`, ...). */
+      stripePaymentStatus: k.text(),
+      stripeLastEventAt: at(),
+      voidedAt: at(),
+      voidReason: k.text(),
+      createdByUserId: k.text(),
+      createdAt: createdAt(),
+      updatedAt: createdAt(),
+    },
+    (t) => [
+      k.index('billing_records_workspace_id_status_due_date_idx').on(t.workspaceId, t.status, t.dueDate),
+      k.index('billing_records_customer_id_created_at_idx').on(t.customerId, t.createdAt),
+    ],
+  );
+
+  /** Each Checkout Session started for a billing record, so the others are expired once it is PAID. */
+  const billingRecordCheckouts = k.table(
+    'billing_record_checkouts',
+    {
+      id: k.text().primaryKey(),
+      workspaceId: k.text()
+        .notNull()
+        .references(() => workspaces.id),
+      billingRecordId: k.text()
+        .notNull()
+        .references(() => billingRecords.id),
+      attempt: k.integer().notNull(),
+      stripeCheckoutSessionId: k.text().unique(),
+      amountMinor: minor().notNull(),
+      currency: k.text().notNull(),
+      status: k.text({ enum: ['creating', 'open', 'complete', 'expired', 'failed'] }).notNull(),
+      /** Who started it; null for a pay link opened without an account. */
+      createdByUserId: k.text(),
+      createdAt: createdAt(),
+      updatedAt: createdAt(),
+    },
+    (t) => [k.uniqueIndex('billing_record_checkouts_billing_record_id_attempt_key').on(t.billingRecordId, t.attempt)],
+  );
+
+  // ---- audit log ----
+  /**
+   * Admin actions, append-only: who, when, what, before and after (JSON text). Never a key or
+   * a secret: settings record only mode, last 4 and verification state.
+   */
+  const auditLog = k.table(
+    'audit_log',
+    {
+      id: k.text().primaryKey(),
+      workspaceId: k.text()
+        .notNull()
+        .references(() => workspaces.id, { onDelete: 'cascade' }),
+      /** Null for operator CLI actions. */
+      actorUserId: k.text(),
+      /** The actor's email, or `cli` for the operator CLI. */
+      actorLabel: k.text().notNull(),
+      /** e.g. `billing_record.create`, `billing_record.mark_paid`, `stripe_settings.save`. */
+      action: k.text().notNull(),
+      targetType: k.text().notNull(),
+      targetId: k.text(),
+      before: k.text(),
+      after: k.text(),
+      requestId: k.text(),
+      createdAt: createdAt(),
+    },
+    (t) => [k.index('audit_log_workspace_id_created_at_idx').on(t.workspaceId, t.createdAt)],
+  );
+
+  return { users, sessions, accounts, verifications, workspaces, workspaceMembers, customers, customerMemberships, ledgerEntries, customerBalances, topups, stripeEvents, rateLimits, emailOutbox, invitations, workspaceStripeAccounts, billingRecords, billingRecordCheckouts, auditLog };
 }

@@ -1,7 +1,7 @@
 import { and, eq } from '@tally/db';
 import { CheckoutSessionPayload, topupReferenceOf } from '../checkout-session';
 import { livemodeMismatch } from '../payment-mismatches';
-import type { StripeEventHandler } from '../types';
+import { receiptAccepts, type StripeEventHandler } from '../types';
 
 /**
  * `checkout.session.expired` -> top-up `expired`; `checkout.session.async_payment_failed`
@@ -10,7 +10,7 @@ import type { StripeEventHandler } from '../types';
  * nothing and is marked `anomaly`.
  */
 export function closeTopupHandler(to: 'expired' | 'failed'): StripeEventHandler {
-  return async ({ db, event, expected }) => {
+  return async ({ db, event, receipt, expected }) => {
     const parsed = CheckoutSessionPayload.safeParse(event.data?.object);
     if (!parsed.success) return { status: 'ignored', outcome: 'Not a Checkout Session payload Tally understands' };
     const ref = topupReferenceOf(parsed.data);
@@ -21,7 +21,7 @@ export function closeTopupHandler(to: 'expired' | 'failed'): StripeEventHandler 
       .select({ id: topups.id, workspaceId: topups.workspaceId })
       .from(topups)
       .where(and(eq(topups.id, ref.topupId), eq(topups.stripeCheckoutSessionId, parsed.data.id)));
-    if (!topup) return { status: 'ignored', outcome: `No top-up ${ref.topupId} for Checkout Session ${parsed.data.id}` };
+    if (!topup || !receiptAccepts(receipt, topup.workspaceId)) return { status: 'ignored', outcome: `No top-up ${ref.topupId} for Checkout Session ${parsed.data.id}` };
     const live = livemodeMismatch(event.livemode, expected);
     if (live) return { status: 'anomaly', outcome: `Top-up ${topup.id} left unchanged: ${live}`, workspaceId: topup.workspaceId };
     const moved = await db.q

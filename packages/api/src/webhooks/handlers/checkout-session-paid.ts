@@ -4,7 +4,7 @@ import { formatMinor } from '../../schemas';
 import { CheckoutSessionPayload, paymentIntentIdOf, topupReferenceOf } from '../checkout-session';
 import { markEventInTx } from '../mark-event';
 import { paymentMismatches } from '../payment-mismatches';
-import type { HandlerOutcome, StripeEventHandler } from '../types';
+import { receiptAccepts, type HandlerOutcome, type StripeEventHandler } from '../types';
 
 /**
  * `checkout.session.completed` and `checkout.session.async_payment_succeeded`: credit the
@@ -20,7 +20,7 @@ import type { HandlerOutcome, StripeEventHandler } from '../types';
  * - Fulfil on `payment_status` `paid` or `no_payment_required`, never on `complete` alone
  *   (stripe.com/docs/payments/checkout/fulfill-orders).
  */
-export const handleCheckoutSessionPaid: StripeEventHandler = async ({ db, event, expected }) => {
+export const handleCheckoutSessionPaid: StripeEventHandler = async ({ db, event, receipt, expected }) => {
   const parsed = CheckoutSessionPayload.safeParse(event.data?.object);
   if (!parsed.success) return { status: 'ignored', outcome: 'Not a Checkout Session payload Tally understands' };
   const session = parsed.data;
@@ -33,7 +33,8 @@ export const handleCheckoutSessionPaid: StripeEventHandler = async ({ db, event,
     .select()
     .from(topups)
     .where(and(eq(topups.id, ref.topupId), eq(topups.stripeCheckoutSessionId, session.id)));
-  if (!topup) return { status: 'ignored', outcome: `No top-up ${ref.topupId} for Checkout Session ${session.id}` };
+  // An event at workspace B's URL never touches workspace A's top-up (it reads as unknown).
+  if (!topup || !receiptAccepts(receipt, topup.workspaceId)) return { status: 'ignored', outcome: `No top-up ${ref.topupId} for Checkout Session ${session.id}` };
 
   const mismatches = paymentMismatches({
     requested: { amountMinor: topup.amountMinor, currency: topup.currency, mode: 'payment' },
@@ -82,7 +83,7 @@ export const handleCheckoutSessionPaid: StripeEventHandler = async ({ db, event,
       outcome: posted ? `Credited ${formatMinor(amountMinor, currency, 'en-US')} (${amountMinor} ${currency} minor units) to top-up ${topup.id}` : `Top-up ${topup.id} was already credited`,
       workspaceId: topup.workspaceId,
     };
-    yield* markEventInTx(tx, t, event.id, result);
+    yield* markEventInTx(tx, t, { scope: receipt.scope, id: event.id }, result);
     return { ...result, marked: true };
   });
 };

@@ -1,0 +1,54 @@
+import { receiveStripeWebhook, resolveWebhookEndpoint, type Services } from '@tally/api';
+import express, { type Router } from 'express';
+
+/** Largest webhook body accepted; Stripe events are far smaller. Beyond it: 413. */
+export const WEBHOOK_BODY_LIMIT = '1mb';
+
+/**
+ * The Stripe webhook routes: `POST /api/stripe/webhook` (the deployment's env secret; a
+ * `?workspaceId=<id>` query selects a workspace too) and `POST /api/stripe/webhook/<workspaceId>`
+ * (that workspace's own secret). Raw bytes (the signature covers them), no other body or
+ * rate middleware: the guard is the signature. Answers: 200 processed/duplicate, 400 bad
+ * signature or shape, 404 unknown workspace, 409 no secret for this URL, 500 Stripe retries.
+ */
+export function stripeWebhookRoutes(services: Services): Router {
+  const router = express.Router();
+  const handle = (workspaceIdOf: (req: express.Request) => string | null): express.RequestHandler => async (req, res, next) => {
+    try {
+      const endpoint = await resolveWebhookEndpoint({
+        db: services.db,
+        stripeAccounts: services.stripeAccounts,
+        publicUrl: services.config.publicUrl,
+        workspaceId: workspaceIdOf(req),
+      });
+      if (!endpoint.ok) {
+        res.status(endpoint.httpStatus).json({ error: endpoint.error });
+        return;
+      }
+      const rawBody = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+      const result = await receiveStripeWebhook({
+        db: services.db,
+        receipt: endpoint.receipt,
+        webhookSecret: endpoint.webhookSecret,
+        rawBody,
+        signature: req.header('stripe-signature'),
+        logger: services.logger,
+        expected: endpoint.expected,
+      });
+      if (result.httpStatus === 400) res.status(400).json({ error: result.error });
+      else if (result.httpStatus === 500) res.status(500).json({ error: 'Processing failed; Stripe will retry', eventId: result.eventId });
+      else res.status(200).json({ received: true, eventId: result.eventId, status: result.status, duplicate: result.duplicate });
+    } catch (err) {
+      next(err);
+    }
+  };
+  const raw = express.raw({ type: () => true, limit: WEBHOOK_BODY_LIMIT });
+  router.post('/api/stripe/webhook', raw, handle((req) => {
+    const q = req.query.workspaceId;
+    if (q === undefined) return null;
+    // Repeated or nested (?workspaceId[]=...) values are not a workspace id: 404 via the shape check.
+    return typeof q === 'string' ? q : 'invalid';
+  }));
+  router.post('/api/stripe/webhook/:workspaceId', raw, handle((req) => (typeof req.params.workspaceId === 'string' ? req.params.workspaceId : 'invalid')));
+  return router;
+}
