@@ -2,10 +2,8 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type Stripe from 'stripe';
 import { createApp } from './app';
-import type { EmulatorContext } from './core/context';
-import { EventPublisher } from './core/events';
+import { Accounts, type AccountOptions } from './core/accounts';
 import { StatePersistence } from './core/persistence';
-import { Store } from './core/store';
 import { EMULATOR_DEFAULT_PORT } from './defaults';
 import { StripeApiError } from './http/errors';
 import { submitAuthentication, submitCheckoutForm, type SubmitResult } from './payments/checkout-form';
@@ -17,7 +15,8 @@ import type { BillingSettings } from './billing/settings';
 import { expireDueSessions } from './resources/checkout-sessions';
 import { WebhookDispatcher, type DeliveryAttempt, type WebhookEndpoint } from './webhooks/dispatcher';
 
-export type { DeliveryAttempt, WebhookEndpoint };
+export type { AccountOptions, DeliveryAttempt, WebhookEndpoint };
+export { accountIdFromKey } from './core/accounts';
 
 /** Retry delays (ms) between webhook attempts by default: 5 s, 30 s, 2 min, 10 min, 1 h (6 attempts in all). */
 export const DEFAULT_RETRY_SCHEDULE_MS: readonly number[] = [5_000, 30_000, 120_000, 600_000, 3_600_000];
@@ -27,8 +26,19 @@ export interface StripeEmulatorOptions {
   port?: number;
   /** Interface to listen on. Default `127.0.0.1`. */
   host?: string;
-  /** Endpoints every event is POSTed to. */
+  /** Endpoints every event of the default account is POSTed to (other accounts' events go to their own endpoints only). */
   webhookEndpoints?: WebhookEndpoint[];
+  /**
+   * Whether every API key has an account of its own (made on first use; id derived from the key,
+   * see {@link accountIdFromKey}), as with Stripe. Default `false`: keys not listed in `accounts`
+   * all reach the default account, as before accounts existed (`pnpm dev` turns it on).
+   */
+  accountPerKey?: boolean;
+  /**
+   * Accounts with several keys (e.g. an `sk_test_` and an `rk_test_`), a chosen id, their own
+   * configured webhook endpoints or name. An entry listing `EMULATOR_DEV_API_KEY` is the default account.
+   */
+  accounts?: AccountOptions[];
   /** Delays in ms between delivery attempts (`[50, 100, 200]` → 4 attempts). Default {@link DEFAULT_RETRY_SCHEDULE_MS}. */
   retryScheduleMs?: number[];
   /** JSON file to load state from and save it to (debounced, atomic); `null`/absent keeps state in memory only. */
@@ -51,24 +61,46 @@ export interface CompleteCheckoutOptions {
 
 export type CompleteCheckoutResult = { ok: true } | { ok: false; code: string; message: string };
 
-/** A running emulator. */
+/** An account of a running emulator, as {@link StripeEmulator.accounts} lists it. */
+export interface EmulatorAccount {
+  /** `acct_…` */
+  id: string;
+  /** Whether it is the default account (`EMULATOR_DEV_API_KEY`'s, which the `webhookEndpoints` option serves). */
+  isDefault: boolean;
+  /** Its keys configured or used so far, masked (`sk_test_****abcd`). */
+  keys: string[];
+}
+
+/**
+ * A running emulator. Helpers that take an optional `account` (an account id `acct_…` or one of
+ * the account's API keys) default to the default account.
+ */
 export interface StripeEmulator {
   /** Base URL, e.g. `http://127.0.0.1:12111`. */
   url: string;
   port: number;
   /** Stops the server and webhook deliveries, and writes the state file if any. */
   close(): Promise<void>;
-  /** Every webhook delivery attempt so far, oldest first. */
-  deliveries(): DeliveryAttempt[];
-  /** Every event so far, oldest first (copies). */
-  events(): Stripe.Event[];
-  /** Resolves when no webhook delivery is scheduled or in flight. */
+  /** Every webhook delivery attempt so far of the account's events, oldest first ([] for an unknown account id). */
+  deliveries(account?: string): DeliveryAttempt[];
+  /** Every event of the account so far, oldest first (copies; [] for an unknown account id). */
+  events(account?: string): Stripe.Event[];
+  /** Resolves when no webhook delivery (of any account) is scheduled or in flight. */
   waitForIdle(): Promise<void>;
-  /** Adds a webhook endpoint for events published from now on. */
-  addWebhookEndpoint(endpoint: WebhookEndpoint): void;
+  /** Adds a webhook endpoint that receives every event of the account published from now on. */
+  addWebhookEndpoint(endpoint: WebhookEndpoint, account?: string): void;
   /**
-   * Test helper: pays an open Checkout Session through the same code path as the hosted page
-   * form (then the 3-D Secure step for 3DS cards). Rejects for an unknown session id.
+   * The id of the account an API key reaches (`acct_…`; deterministic, whether or not the key
+   * was used yet). Without `accountPerKey`, keys not listed in `accounts` give the default account's id.
+   */
+  accountIdForKey(key: string): string;
+  /** The default account's id (`EMULATOR_DEV_API_KEY`'s account). */
+  readonly defaultAccountId: string;
+  /** Every account so far, the default one first. */
+  accounts(): EmulatorAccount[];
+  /**
+   * Test helper: pays an open Checkout Session (of any account) through the same code path as
+   * the hosted page form (then the 3-D Secure step for 3DS cards). Rejects for an unknown session id.
    * `code` is the decline code (`generic_decline`, `insufficient_funds`) or error code.
    */
   completeCheckoutSession(id: string, options?: CompleteCheckoutOptions): Promise<CompleteCheckoutResult>;
@@ -103,23 +135,36 @@ function toResult(result: SubmitResult): CompleteCheckoutResult {
 export async function startStripeEmulator(options: StripeEmulatorOptions = {}): Promise<StripeEmulator> {
   const log = options.log ?? (() => {});
   const host = options.host ?? '127.0.0.1';
-  const store = new Store();
-  const persistence = options.statePath ? new StatePersistence(store, options.statePath, (error) => log(`could not save state: ${String(error)}`)) : null;
-  if (persistence?.load()) log(`loaded state from ${options.statePath}`);
-  if (persistence) store.onChange = () => persistence.schedule();
-
-  const webhooks = new WebhookDispatcher({
-    endpoints: options.webhookEndpoints ?? [],
-    retryScheduleMs: options.retryScheduleMs ?? DEFAULT_RETRY_SCHEDULE_MS,
-    apiEndpoints: () => store.webhookEndpoints.all(),
-    log,
-    onDelivered: (eventId) => events.markDelivered(eventId),
-  });
-  const events = new EventPublisher(store, webhooks);
   let baseUrl = '';
-  const ctx: EmulatorContext = { store, events, baseUrl: () => baseUrl, billing: options.billing };
+  const accounts: Accounts = new Accounts({
+    accountPerKey: options.accountPerKey ?? false,
+    accounts: options.accounts ?? [],
+    // Called once events are published, after `webhooks` (below) exists.
+    sinkFor: (account) => ({
+      endpointCountFor: (type) => webhooks.endpointCountFor(type, account),
+      enqueue: (event) => webhooks.enqueue(event, account),
+    }),
+    baseUrl: () => baseUrl,
+    billing: options.billing,
+  });
+  const webhooks: WebhookDispatcher = new WebhookDispatcher({
+    endpoints: options.webhookEndpoints ?? [],
+    defaultAccount: accounts.default.id,
+    retryScheduleMs: options.retryScheduleMs ?? DEFAULT_RETRY_SCHEDULE_MS,
+    apiEndpoints: (account) => accounts.get(account)?.store.webhookEndpoints.all() ?? [],
+    log,
+    onDelivered: (eventId, account) => accounts.get(account)?.events.markDelivered(eventId),
+  });
+  for (const entry of options.accounts ?? []) {
+    const id = accounts.idForKey(entry.keys[0]!);
+    for (const endpoint of entry.webhookEndpoints ?? []) webhooks.addEndpoint(endpoint, id);
+  }
 
-  const server = createServer(createApp(ctx, webhooks, log));
+  const persistence = options.statePath ? new StatePersistence(accounts, options.statePath, (error) => log(`could not save state: ${String(error)}`)) : null;
+  if (persistence?.load()) log(`loaded state from ${options.statePath}`);
+  if (persistence) accounts.onChange = () => persistence.schedule();
+
+  const server = createServer(createApp(accounts, webhooks, log));
   // `CONNECT meter-events.stripe.com:443` (the Stripe CLI's meter event stream, see `http/meter-events-proxy.ts`).
   server.on('connect', handleConnect(server));
   await new Promise<void>((resolve, reject) => {
@@ -129,10 +174,12 @@ export async function startStripeEmulator(options: StripeEmulatorOptions = {}): 
   const { port } = server.address() as AddressInfo;
   baseUrl = `http://${urlHost(host)}:${port}`;
   const sweeper = setInterval(() => {
-    expireDueSessions(ctx);
-    settleProcessingPayments(ctx);
-    sweepBilling(ctx, log);
-    reportMeterEventErrors(ctx);
+    for (const { ctx } of accounts.all()) {
+      expireDueSessions(ctx);
+      settleProcessingPayments(ctx);
+      sweepBilling(ctx, log);
+      reportMeterEventErrors(ctx);
+    }
   }, SWEEP_INTERVAL_MS);
   sweeper.unref();
 
@@ -147,11 +194,22 @@ export async function startStripeEmulator(options: StripeEmulatorOptions = {}): 
       await closed;
       await persistence?.flush();
     },
-    deliveries: () => webhooks.attempts(),
-    events: () => structuredClone(store.events.all()),
+    deliveries(account) {
+      const id = accounts.resolve(account)?.id;
+      return webhooks.attempts().filter((attempt) => attempt.account === id);
+    },
+    events: (account) => structuredClone(accounts.resolve(account)?.store.events.all() ?? []),
     waitForIdle: () => webhooks.waitForIdle(),
-    addWebhookEndpoint: (endpoint) => webhooks.addEndpoint(endpoint),
+    addWebhookEndpoint(endpoint, account) {
+      const target = accounts.resolve(account);
+      if (!target) throw new Error(`stripe-emulator: no such account: ${String(account)}`);
+      webhooks.addEndpoint(endpoint, target.id);
+    },
+    accountIdForKey: (key) => accounts.idForKey(key),
+    defaultAccountId: accounts.default.id,
+    accounts: () => accounts.all().map((account) => ({ id: account.id, isDefault: account.isDefault, keys: [...account.maskedKeys] })),
     async completeCheckoutSession(id, completeOptions = {}) {
+      const ctx = (accounts.find((candidate) => candidate.store.checkoutSessions.get(id) !== undefined) ?? accounts.default).ctx;
       try {
         const result = submitCheckoutForm(ctx, id, {
           cardNumber: completeOptions.card ?? '4242424242424242',

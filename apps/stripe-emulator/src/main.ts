@@ -1,6 +1,6 @@
 #!/usr/bin/env tsx
 import { readConfig } from './config';
-import { EMULATOR_DEV_API_KEY } from './defaults';
+import { EMULATOR_DEV_API_KEY, EMULATOR_SECOND_API_KEY } from './defaults';
 import { startStripeEmulator } from './index';
 
 const read = readConfig(process.env);
@@ -14,6 +14,8 @@ const emulator = await startStripeEmulator({
   port: config.EMULATOR_PORT,
   host: config.EMULATOR_HOST,
   webhookEndpoints: config.EMULATOR_WEBHOOK_URLS.map((url) => ({ url, secret: config.EMULATOR_WEBHOOK_SECRET })),
+  // Like Stripe: each API key has its own account (the dev key's is the default one, which the webhook URLs serve).
+  accountPerKey: true,
   statePath: config.EMULATOR_STATE_FILE,
   log: (line) => console.log(`[stripe-emulator] ${line}`),
 }).catch((error: unknown) => {
@@ -22,7 +24,8 @@ const emulator = await startStripeEmulator({
 });
 
 console.log(`Stripe emulator listening on ${emulator.url} (test key e.g. ${EMULATOR_DEV_API_KEY})`);
-console.log(`  webhooks → ${config.EMULATOR_WEBHOOK_URLS.join(', ') || 'none'}`);
+console.log(`  one account per API key: ${EMULATOR_DEV_API_KEY} → ${emulator.defaultAccountId} (default), ${EMULATOR_SECOND_API_KEY} → ${emulator.accountIdForKey(EMULATOR_SECOND_API_KEY)}, ...`);
+console.log(`  webhooks of the default account → ${config.EMULATOR_WEBHOOK_URLS.join(', ') || 'none'}`);
 console.log(`  state: ${config.EMULATOR_STATE_FILE ?? 'memory only'}; dashboard: ${emulator.url}/_emulator`);
 
 let stopping = false;

@@ -1,10 +1,16 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { PersistedState, Store } from './store';
+import type { PersistedState } from './store';
+
+/** What is mirrored: a `Store`, or every account (`Accounts`). */
+export interface PersistentState {
+  snapshot(): PersistedState;
+  restore(state: PersistedState): void;
+}
 
 /**
- * Keeps a {@link Store} mirrored in a JSON file so that state survives an emulator restart.
+ * Keeps the state (every account's `Store`) mirrored in a JSON file so that it survives an emulator restart.
  * Writes are debounced (`debounceMs`) and atomic (write to a temporary file, then rename).
  */
 export class StatePersistence {
@@ -13,13 +19,13 @@ export class StatePersistence {
   #dirty = false;
 
   constructor(
-    private readonly store: Store,
+    private readonly store: PersistentState,
     private readonly path: string,
     private readonly onError: (error: unknown) => void,
     private readonly debounceMs = 200,
   ) {}
 
-  /** Loads the file into the store if it exists; returns whether it did. Throws on an unreadable file. */
+  /** Loads the file into the state if it exists (a file from before accounts loads as the default account); returns whether it did. Throws on an unreadable file. */
   load(): boolean {
     if (!existsSync(this.path)) return false;
     let state: PersistedState;

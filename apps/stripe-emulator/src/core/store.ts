@@ -99,10 +99,29 @@ const TABLE_NAMES = [
   'customerBalanceTransactions',
 ] as const satisfies readonly (keyof Tables)[];
 
-/** The JSON document the state is persisted as (see `persistence.ts`). */
+/** One account's rows, table by table. */
+export type PersistedTables = { [K in keyof Tables]?: Tables[K][] };
+
+/** An account in the state file (see `accounts.ts`); `keys` are masked. */
+export interface PersistedAccount {
+  id: string;
+  created: number;
+  displayName: string;
+  email: string;
+  keys: string[];
+  tables: PersistedTables;
+}
+
+/**
+ * The JSON document the state is persisted as (see `persistence.ts`): `tables` are the default
+ * account's (files written before accounts existed have only these); `account` describes the
+ * default account and `accounts` holds the others.
+ */
 export interface PersistedState {
   version: 1;
-  tables: { [K in keyof Tables]?: Tables[K][] };
+  tables: PersistedTables;
+  account?: Omit<PersistedAccount, 'tables'>;
+  accounts?: PersistedAccount[];
 }
 
 /** The emulator's whole in-memory state: one {@link Collection} per resource. */

@@ -1,6 +1,7 @@
 import express, { type ErrorRequestHandler, type Request, type Response } from 'express';
+import type { Accounts } from '../core/accounts';
 import type { EmulatorContext } from '../core/context';
-import { authenticate } from './auth';
+import { authenticate as authenticateKey } from './auth';
 import { StripeApiError, invalidRequest } from './errors';
 import { applyExpand, validateExpand } from './expand';
 import { IdempotencyKeys, isReplayable, requestFingerprint } from './idempotency';
@@ -61,13 +62,17 @@ function errorHandler(log: (line: string) => void): ErrorRequestHandler {
  * unknown URLs and Stripe-shaped errors; and `/v2` routes (paths starting with `/v2/`) the same
  * way, without `expand[]`, with `Stripe-Version` checked, v2-shaped errors and optionally their
  * own credential check (`ApiRoute.authenticate`; see `v2.ts`). Mount it at the application root.
+ * Each request works on the state of the account its API key belongs to (`core/accounts.ts`):
+ * objects, events, idempotency keys and webhook endpoints are all per account.
  */
-export function createApiRouter(ctx: EmulatorContext, modules: readonly ResourceModule[], log: (line: string) => void): express.Router {
+export function createApiRouter(accounts: Accounts, modules: readonly ResourceModule[], log: (line: string) => void): express.Router {
   const router = express.Router();
   const fields: ExpandableFields = Object.assign({}, ...modules.map((module) => module.expandable ?? {}));
-  const idempotency = new IdempotencyKeys(ctx.store);
+  const authenticate = authenticateKey((key) => accounts.forKey(key).ctx);
 
   const handle = (route: ApiRoute) => (req: Request, res: Response) => {
+    const ctx = res.locals.ctx as EmulatorContext;
+    const idempotency = new IdempotencyKeys(ctx.store);
     const requestId = String(res.locals.requestId);
     const v2 = isV2Request(req);
     // API v2 has no `expand[]`: every parameter goes to the handler.
@@ -93,7 +98,7 @@ export function createApiRouter(ctx: EmulatorContext, modules: readonly Resource
         const keys = topLevelKeys(schema);
         if (keys) seenParams.set(route, new Set([...(seenParams.get(route) ?? []), ...keys]));
       };
-      const result = observeParamSchemas(observe, () => route.handler({ params, path: req.params as Record<string, string>, request }, ctx));
+      const result = observeParamSchemas(observe, () => route.handler({ params, path: req.params as Record<string, string>, request, ...(typeof res.locals.maskedKey === 'string' ? { maskedKey: res.locals.maskedKey } : {}) }, ctx));
       body = applyExpand(result, expandPaths, fields, ctx);
     } catch (error) {
       if (!(error instanceof StripeApiError)) throw error;
@@ -110,8 +115,8 @@ export function createApiRouter(ctx: EmulatorContext, modules: readonly Resource
   const v2Authentication = (route: ApiRoute): express.RequestHandler => {
     const check = route.authenticate;
     if (!check) return authenticate;
-    return (req, _res, next) => {
-      check(req.get('authorization'), ctx);
+    return (req, res, next) => {
+      res.locals.ctx = check(req.get('authorization'), accounts.all().map((account) => account.ctx));
       next();
     };
   };

@@ -11,6 +11,8 @@ export interface ApiRequest {
   path: Record<string, string>;
   /** The request's identity, as recorded in the `request` field of the events it causes. */
   request: Stripe.Event.Request;
+  /** The API key of the request, masked as Stripe shows keys in messages (`sk_test_****abcd`); absent for other credentials. */
+  maskedKey?: string;
 }
 
 /** Returns the response object (status 200) or throws a `StripeApiError`. Must not change state before validating. */
@@ -27,9 +29,10 @@ export interface ApiRoute {
   list?: boolean;
   /**
    * `/v2` routes only: replaces the API key check with another credential check (the meter event
-   * stream takes a meter event session's token). Throws a `StripeApiError` (401) to refuse.
+   * stream takes a meter event session's token), given every account's context. Returns the
+   * context of the account the credential belongs to; throws a `StripeApiError` (401) to refuse.
    */
-  authenticate?: (authorization: string | undefined, ctx: EmulatorContext) => void;
+  authenticate?: (authorization: string | undefined, accounts: readonly EmulatorContext[]) => EmulatorContext;
   handler: ApiHandler;
 }
 

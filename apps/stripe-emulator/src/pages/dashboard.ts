@@ -1,6 +1,6 @@
 import express from 'express';
 import type Stripe from 'stripe';
-import type { Store } from '../core/store';
+import type { Account, Accounts } from '../core/accounts';
 import type { DeliveryAttempt, WebhookDispatcher } from '../webhooks/dispatcher';
 import { html, page } from './html';
 
@@ -8,6 +8,8 @@ const RECENT = 100;
 
 /** Query of `GET /_emulator/deliveries`: every filter is optional and they combine. */
 interface DeliveryFilter {
+  /** Only attempts for events of this account (`acct_...`). */
+  account?: string;
   /** Only attempts for this event (`evt_...`). */
   event_id?: string;
   /** Only attempts to this endpoint: an API endpoint id (`we_...`) or an endpoint URL. */
@@ -20,7 +22,8 @@ function readFilter(query: Record<string, unknown>): DeliveryFilter | string {
   const filter: DeliveryFilter = {};
   for (const [key, value] of Object.entries(query)) {
     if (typeof value !== 'string') return `Invalid ${key}: must be a string`;
-    if (key === 'event_id') filter.event_id = value;
+    if (key === 'account') filter.account = value;
+    else if (key === 'event_id') filter.event_id = value;
     else if (key === 'endpoint') filter.endpoint = value;
     else if (key === 'status') {
       if (value !== 'succeeded' && value !== 'failed') return 'Invalid status: must be one of succeeded or failed';
@@ -31,6 +34,7 @@ function readFilter(query: Record<string, unknown>): DeliveryFilter | string {
 }
 
 const matches = (attempt: DeliveryAttempt, filter: DeliveryFilter) =>
+  (filter.account === undefined || attempt.account === filter.account) &&
   (filter.event_id === undefined || attempt.eventId === filter.event_id) &&
   (filter.endpoint === undefined || attempt.endpointId === filter.endpoint || attempt.endpointUrl === filter.endpoint) &&
   (filter.status === undefined || attempt.ok === (filter.status === 'succeeded'));
@@ -76,21 +80,49 @@ function eventRow(event: Stripe.Event, attempts: readonly DeliveryAttempt[]) {
   </tr>`;
 }
 
+/** The accounts, with their (masked) keys and a few counts, each linking to its dashboard. */
+function accountsCard(accounts: readonly Account[], shown: Account) {
+  return html`<h1>Accounts</h1>
+    <table>
+      <thead><tr><th>Account</th><th>Keys</th><th class="num">Customers</th><th class="num">Checkout Sessions</th><th class="num">Events</th><th class="num">Webhook endpoints</th></tr></thead>
+      <tbody>${accounts.map(
+        (account) =>
+          html`<tr>
+            <td>${account.id === shown.id ? html`<strong><code>${account.id}</code></strong>` : html`<a href="/_emulator?account=${account.id}"><code>${account.id}</code></a>`}${account.isDefault ? html` <span class="muted">default</span>` : ''}<div class="muted">${account.info.displayName}</div></td>
+            <td>${[...account.maskedKeys].map((key, index) => html`${index ? html`<br>` : ''}<code>${key}</code>`)}</td>
+            <td class="num">${account.store.customers.all().length}</td>
+            <td class="num">${account.store.checkoutSessions.all().length}</td>
+            <td class="num">${account.store.events.all().length}</td>
+            <td class="num">${account.store.webhookEndpoints.all().length}</td>
+          </tr>`,
+      )}</tbody>
+    </table>`;
+}
+
 /**
  * The emulator's own pages:
- * - `GET /_emulator`: HTML list of recent events with their deliveries per endpoint (attempts,
- *   status codes, next retry) and a Resend button per endpoint; configured and API endpoints;
- *   meter events Stripe would have reported as errors.
- * - `GET /_emulator/deliveries`: every attempt as JSON, oldest first; filters `event_id`,
- *   `endpoint` (`we_...` id or URL), `status=succeeded|failed`.
- * - `POST /_emulator/events/:id/resend` (optional form/query `endpoint`): delivers the event once
- *   more, like the Dashboard's "Resend"; answers `202 {"scheduled": n}` or, from the HTML form, a
- *   redirect back to the dashboard.
- * - `GET /_emulator/meter_event_errors`: accepted meter events that count towards no meter, with
- *   Stripe's error report code (`no_meter`, `meter_event_customer_not_found`, ...), oldest first.
+ * - `GET /_emulator` (optional `?account=acct_...`, default: the default account): the accounts
+ *   (id, masked keys, counts); then, for the account shown, an HTML list of recent events with
+ *   their deliveries per endpoint (attempts, status codes, next retry) and a Resend button per
+ *   endpoint; configured and API endpoints; meter events Stripe would have reported as errors.
+ * - `GET /_emulator/deliveries`: every attempt (all accounts) as JSON, oldest first; filters
+ *   `account`, `event_id`, `endpoint` (`we_...` id or URL), `status=succeeded|failed`.
+ * - `POST /_emulator/events/:id/resend` (optional form/query `endpoint`): delivers the event (of
+ *   whichever account) once more, like the Dashboard's "Resend"; answers `202 {"scheduled": n}`
+ *   or, from the HTML form, a redirect back to the dashboard.
+ * - `GET /_emulator/meter_event_errors` (optional `?account=`): accepted meter events that count
+ *   towards no meter, with Stripe's error report code (`no_meter`, `meter_event_customer_not_found`,
+ *   ...), oldest first.
  */
-export function dashboard(store: Store, webhooks: WebhookDispatcher): express.Router {
+export function dashboard(accounts: Accounts, webhooks: WebhookDispatcher): express.Router {
   const router = express.Router();
+  /** The account of `?account=` (default: the default account), or `undefined` for an unknown one. */
+  const selected = (query: Record<string, unknown>): Account | undefined => {
+    if (query.account === undefined || query.account === '') return accounts.default;
+    return typeof query.account === 'string' ? accounts.get(query.account) : undefined;
+  };
+  const unknownAccount = (res: express.Response, query: Record<string, unknown>) =>
+    res.status(404).json({ error: { type: 'invalid_request_error', code: 'resource_missing', message: `No such account: '${String(query.account)}'` } });
 
   router.get('/deliveries', (req, res) => {
     const filter = readFilter(req.query as Record<string, unknown>);
@@ -101,9 +133,11 @@ export function dashboard(store: Store, webhooks: WebhookDispatcher): express.Ro
     res.json(webhooks.attempts().filter((attempt) => matches(attempt, filter)));
   });
 
-  router.get('/meter_event_errors', (_req, res) => {
+  router.get('/meter_event_errors', (req, res) => {
+    const account = selected(req.query);
+    if (!account) return unknownAccount(res, req.query);
     res.json(
-      store.meterEvents
+      account.store.meterEvents
         .all()
         .filter((record) => record.error !== null)
         .map((record) => ({ ...record.error, event: record.event })),
@@ -111,26 +145,31 @@ export function dashboard(store: Store, webhooks: WebhookDispatcher): express.Ro
   });
 
   router.post('/events/:id/resend', express.urlencoded({ extended: false, limit: '10kb' }), (req, res) => {
-    const event = store.events.get(req.params.id);
-    if (!event) {
+    const owner = accounts.find((ctx) => ctx.store.events.get(req.params.id) !== undefined);
+    const event = owner?.store.events.get(req.params.id);
+    if (!owner || !event) {
       res.status(404).json({ error: { type: 'invalid_request_error', code: 'resource_missing', message: `No such event: '${req.params.id}'` } });
       return;
     }
     const body = (req.body ?? {}) as Record<string, unknown>;
     const raw = body.endpoint ?? req.query.endpoint;
     const endpoint = typeof raw === 'string' && raw !== '' ? raw : undefined;
-    const scheduled = webhooks.resend(event, endpoint);
+    const scheduled = webhooks.resend(event, endpoint, owner.id);
     // The dashboard's form (a browser: `Accept: text/html,...`) goes back to the page; API clients get JSON.
     if (req.is('application/x-www-form-urlencoded') && req.accepts(['json', 'html']) === 'html') {
-      res.redirect(303, `/_emulator#${event.id}`);
+      res.redirect(303, `/_emulator${owner.isDefault ? '' : `?account=${owner.id}`}#${event.id}`);
       return;
     }
     res.status(202).json({ scheduled });
   });
 
-  router.get('/', (_req, res) => {
+  router.get('/', (req, res) => {
+    const account = selected(req.query);
+    if (!account) return unknownAccount(res, req.query);
+    const { store } = account;
+    const configuredUrls = webhooks.configuredUrls(account.id);
     const events = store.events.newestFirst().slice(0, RECENT);
-    const attempts = webhooks.attempts();
+    const attempts = webhooks.attempts().filter((attempt) => attempt.account === account.id);
     const apiEndpoints = store.webhookEndpoints.all();
     const meterErrors = store.meterEvents
       .all()
@@ -143,15 +182,16 @@ export function dashboard(store: Store, webhooks: WebhookDispatcher): express.Ro
       button.small { width: auto; margin: 2px 0 0; padding: 2px 10px; font-size: 12px; }
     </style>
     <div class="card">
-      <h1>Webhook endpoints</h1>
+      ${accountsCard(accounts.all(), account)}
+      <h1 style="margin-top: 24px">Webhook endpoints <span class="muted">of ${account.id}</span></h1>
       <ul>
-        ${webhooks.endpointUrls.map((url) => html`<li><code>${url}</code> <span class="muted">configured, all events</span></li>`)}
+        ${configuredUrls.map((url) => html`<li><code>${url}</code> <span class="muted">configured, all events</span></li>`)}
         ${apiEndpoints.map(
           (endpoint) =>
             html`<li><code>${endpoint.id}</code> <code>${endpoint.url}</code> <span class="muted">${endpoint.status}; ${endpoint.enabled_events.join(', ')}</span></li>`,
         )}
       </ul>
-      ${webhooks.endpointUrls.length + apiEndpoints.length === 0 ? html`<p class="muted">None configured.</p>` : ''}
+      ${configuredUrls.length + apiEndpoints.length === 0 ? html`<p class="muted">None configured.</p>` : ''}
       <h1>Recent events <a class="muted" href="/_emulator/deliveries">(deliveries as JSON)</a></h1>
       <table>
         <thead><tr><th>Created</th><th>Event</th><th class="num">Pending</th><th>Deliveries per endpoint</th></tr></thead>

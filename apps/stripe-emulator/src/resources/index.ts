@@ -1,4 +1,5 @@
 import type { ResourceModule } from '../http/route';
+import { account } from './account';
 import { billingMeters } from './billing-meters';
 import { meterEventStream } from './meter-event-stream';
 import { v2Events } from './v2-events';
@@ -48,4 +49,5 @@ export const RESOURCES: readonly ResourceModule[] = [
   setupIntents,
   creditNotes,
   customerBalanceTransactions,
+  account,
 ];

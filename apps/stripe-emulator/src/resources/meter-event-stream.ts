@@ -88,19 +88,21 @@ const createSession: ApiHandler = (req, ctx) => {
 };
 
 /**
- * The stream's credential check: `Bearer <authentication_token>` of an unexpired session. Unknown
- * tokens (API keys included) are a 401 like a bad API key; an expired one is Stripe's 401
+ * The stream's credential check: `Bearer <authentication_token>` of an unexpired session, of
+ * whichever account made it (the stream's events then go to that account). Unknown tokens (API
+ * keys included) are a 401 like a bad API key; an expired one is Stripe's 401
  * `temporary_session_expired` (the SDK throws `TemporarySessionExpiredError`).
  */
-function authenticateSession(authorization: string | undefined, ctx: EmulatorContext): void {
+function authenticateSession(authorization: string | undefined, accounts: readonly EmulatorContext[]): EmulatorContext {
   const [scheme, token = ''] = (authorization ?? '').split(' ', 2);
   if (scheme?.toLowerCase() !== 'bearer' || token.trim() === '') {
     throw authenticationError(
       "You did not provide a meter event session token. Create a meter event session (POST /v2/billing/meter_event_session) and send its authentication_token as 'Authorization: Bearer <authentication_token>'.",
     );
   }
-  const session = ctx.store.meterEventSessions.all().find((candidate) => candidate.authenticationToken === token.trim());
-  if (!session) throw authenticationError('Invalid meter event session token provided. Create a new meter event session.');
+  const owner = accounts.find((ctx) => ctx.store.meterEventSessions.all().some((candidate) => candidate.authenticationToken === token.trim()));
+  const session = owner?.store.meterEventSessions.all().find((candidate) => candidate.authenticationToken === token.trim());
+  if (!owner || !session) throw authenticationError('Invalid meter event session token provided. Create a new meter event session.');
   if (session.expiresAt <= nowSeconds()) {
     throw new StripeApiError(401, {
       type: 'temporary_session_expired',
@@ -108,6 +110,7 @@ function authenticateSession(authorization: string | undefined, ctx: EmulatorCon
       message: 'The meter event session has expired. Create a new meter event session to get a new authentication token.',
     });
   }
+  return owner;
 }
 
 /** POST /v2/billing/meter_event_stream — validates the shape of all events (400 for the whole request otherwise), then ingests each. */

@@ -9,10 +9,11 @@ import type { ApiHandler, ResourceModule } from '../http/route';
 import { mergeMetadata, noParams } from './shared';
 
 /**
- * Webhook endpoints (https://docs.stripe.com/api/webhook_endpoints). Endpoints created here
- * receive deliveries from the dispatcher (`src/webhooks/dispatcher.ts`) besides the configured
- * ones: events whose type is in `enabled_events` (or all, with `*`), while `status` is `enabled`,
- * signed with the endpoint's own `secret`. Stripe returns `secret` only in the create response.
+ * Webhook endpoints (https://docs.stripe.com/api/webhook_endpoints), per account. Endpoints
+ * created here receive deliveries of their account's events from the dispatcher
+ * (`src/webhooks/dispatcher.ts`) besides the configured ones: events whose type is in
+ * `enabled_events` (or all, with `*`), while `status` is `enabled`, signed with the endpoint's own
+ * `secret`. Stripe returns `secret` only in the create response.
  */
 
 /**

@@ -9,6 +9,8 @@ export interface WebhookEndpoint {
 
 /** One delivery attempt of one event to one endpoint. */
 export interface DeliveryAttempt {
+  /** The account whose event it is (`acct_…`). */
+  account: string;
   eventId: string;
   eventType: string;
   endpointUrl: string;
@@ -32,27 +34,31 @@ export interface DeliveryAttempt {
 }
 
 export interface DispatcherOptions {
-  /** Configured endpoints (options/env): they receive every event. */
+  /** Configured endpoints (options/env) of the default account: they receive every event of that account. */
   endpoints: readonly WebhookEndpoint[];
+  /** Id of the default account (`acct_…`): the account of `endpoints` and of calls that name none. Default `acct_default`. */
+  defaultAccount?: string;
   /**
-   * Endpoints created through `/v1/webhook_endpoints` (read at every use, so updates, disabling
-   * and deletion apply to deliveries already scheduled): they receive the events matching their
-   * `enabled_events` (`*` for all) while their `status` is `enabled`, signed with their own `secret`.
+   * An account's endpoints created through `/v1/webhook_endpoints` (read at every use, so updates,
+   * disabling and deletion apply to deliveries already scheduled): they receive the account's
+   * events matching their `enabled_events` (`*` for all) while their `status` is `enabled`, signed
+   * with their own `secret`.
    */
-  apiEndpoints?: () => readonly Stripe.WebhookEndpoint[];
+  apiEndpoints?: (account: string) => readonly Stripe.WebhookEndpoint[];
   /** Delays between attempts in ms; an event is tried at most `retryScheduleMs.length + 1` times. */
   retryScheduleMs: readonly number[];
   /** Per-attempt timeout in ms (Stripe waits up to about 10 s for an answer). */
   timeoutMs?: number;
   log: (line: string) => void;
-  /** Called once per endpoint that acknowledged an event. */
-  onDelivered: (eventId: string) => void;
+  /** Called once per endpoint that acknowledged an event of `account`. */
+  onDelivered: (eventId: string, account: string) => void;
 }
 
 /** Where a delivery goes: a configured endpoint (`id: null`), or the id of an API-created one. */
 type Target = { id: null; endpoint: WebhookEndpoint } | { id: string };
 
 interface Delivery {
+  account: string;
   eventId: string;
   eventType: string;
   payload: string;
@@ -82,9 +88,13 @@ function describe(error: unknown): string {
  * JSON body, `Stripe-Signature: t=...,v1=...` (made by the SDK's own
  * `generateTestHeaderString`, so exactly Stripe's scheme), at least once, retried with backoff
  * on anything but a 2xx. Deliveries run in the background and never block API responses.
+ * Each account's events go to that account's endpoints only (configured ones, then API-created
+ * ones); calls that name no account are about the default account.
  */
 export class WebhookDispatcher implements EventSink {
-  readonly #endpoints: WebhookEndpoint[];
+  /** Configured endpoints per account id. */
+  readonly #configured = new Map<string, WebhookEndpoint[]>();
+  readonly #defaultAccount: string;
   readonly #attempts: DeliveryAttempt[] = [];
   readonly #timers = new Set<NodeJS.Timeout>();
   readonly #closing = new AbortController();
@@ -92,54 +102,67 @@ export class WebhookDispatcher implements EventSink {
   #idleWaiters: (() => void)[] = [];
 
   constructor(private readonly options: DispatcherOptions) {
-    this.#endpoints = [...options.endpoints];
+    this.#defaultAccount = options.defaultAccount ?? 'acct_default';
+    this.#configured.set(this.#defaultAccount, options.endpoints.map((endpoint) => ({ ...endpoint })));
   }
 
-  /** Number of endpoints events of `type` go to: every configured one and the enabled API endpoints that want it. */
-  endpointCountFor(type: string): number {
-    return this.#targetsFor(type).length;
+  /** Number of endpoints events of `type` go to: every configured one of the account and its enabled API endpoints that want it. */
+  endpointCountFor(type: string, account = this.#defaultAccount): number {
+    return this.#targetsFor(type, account).length;
   }
 
-  /** URLs of the configured endpoints. */
+  /** URLs of the default account's configured endpoints. */
   get endpointUrls(): string[] {
-    return this.#endpoints.map((endpoint) => endpoint.url);
+    return this.configuredUrls(this.#defaultAccount);
   }
 
-  #apiEndpoints(): readonly Stripe.WebhookEndpoint[] {
-    return this.options.apiEndpoints?.() ?? [];
+  /** URLs of an account's configured endpoints. */
+  configuredUrls(account: string): string[] {
+    return (this.#configured.get(account) ?? []).map((endpoint) => endpoint.url);
   }
 
-  #targetsFor(type: string): Target[] {
+  /** What an account's {@link EventPublisher} hands its events to. */
+  sinkFor(account: string): EventSink {
+    return { endpointCountFor: (type) => this.endpointCountFor(type, account), enqueue: (event) => this.enqueue(event, account) };
+  }
+
+  #apiEndpoints(account: string): readonly Stripe.WebhookEndpoint[] {
+    return this.options.apiEndpoints?.(account) ?? [];
+  }
+
+  #targetsFor(type: string, account: string): Target[] {
     return [
-      ...this.#endpoints.map((endpoint): Target => ({ id: null, endpoint })),
-      ...this.#apiEndpoints()
+      ...(this.#configured.get(account) ?? []).map((endpoint): Target => ({ id: null, endpoint })),
+      ...this.#apiEndpoints(account)
         .filter((endpoint) => endpointWants(endpoint, type))
         .map((endpoint): Target => ({ id: endpoint.id })),
     ];
   }
 
   /** The URL and secret a target has now; `null` for an API endpoint deleted or disabled since. */
-  #resolve(target: Target): WebhookEndpoint | null {
+  #resolve(target: Target, account: string): WebhookEndpoint | null {
     if (target.id === null) return target.endpoint;
-    const endpoint = this.#apiEndpoints().find((candidate) => candidate.id === target.id);
+    const endpoint = this.#apiEndpoints(account).find((candidate) => candidate.id === target.id);
     if (!endpoint || endpoint.status !== 'enabled' || !endpoint.secret) return null;
     return { url: endpoint.url, secret: endpoint.secret };
   }
 
-  /** Adds an endpoint for events published from now on. */
-  addEndpoint(endpoint: WebhookEndpoint): void {
-    this.#endpoints.push({ ...endpoint });
+  /** Adds a configured endpoint of `account` (default: the default account) for events published from now on. */
+  addEndpoint(endpoint: WebhookEndpoint, account = this.#defaultAccount): void {
+    const list = this.#configured.get(account) ?? [];
+    list.push({ ...endpoint });
+    this.#configured.set(account, list);
   }
 
   /**
-   * Schedules delivery of `event` (a v1 event, or a v2 thin event notification) to every endpoint
-   * that wants its `type` (first attempt right away, asynchronously).
+   * Schedules delivery of `event` (a v1 event, or a v2 thin event notification) of `account` to
+   * every endpoint of that account that wants its `type` (first attempt right away, asynchronously).
    */
-  enqueue(event: DeliverableEvent): void {
+  enqueue(event: DeliverableEvent, account = this.#defaultAccount): void {
     if (this.#closing.signal.aborted) return;
     const payload = JSON.stringify(event, null, 2);
-    for (const target of this.#targetsFor(event.type)) {
-      this.#schedule({ eventId: event.id, eventType: event.type, payload, target, manual: false }, 1, 0);
+    for (const target of this.#targetsFor(event.type, account)) {
+      this.#schedule({ account, eventId: event.id, eventType: event.type, payload, target, manual: false }, 1, 0);
     }
   }
 
@@ -148,25 +171,25 @@ export class WebhookDispatcher implements EventSink {
    * `endpoint` (a configured endpoint's URL or an API endpoint's `we_...` id), or else to every
    * endpoint that would receive it now. Returns the number of deliveries scheduled.
    */
-  resend(event: DeliverableEvent, endpoint?: string): number {
+  resend(event: DeliverableEvent, endpoint?: string, account = this.#defaultAccount): number {
     if (this.#closing.signal.aborted) return 0;
     const payload = JSON.stringify(event, null, 2);
-    let targets = this.#targetsFor(event.type);
+    let targets = this.#targetsFor(event.type, account);
     if (endpoint !== undefined) {
-      const api = this.#apiEndpoints().find((candidate) => candidate.id === endpoint && candidate.status === 'enabled');
+      const api = this.#apiEndpoints(account).find((candidate) => candidate.id === endpoint && candidate.status === 'enabled');
       targets = [
-        ...this.#endpoints.filter((configured) => configured.url === endpoint).map((configured): Target => ({ id: null, endpoint: configured })),
+        ...(this.#configured.get(account) ?? []).filter((configured) => configured.url === endpoint).map((configured): Target => ({ id: null, endpoint: configured })),
         ...(api ? [{ id: api.id } satisfies Target] : []),
       ];
     }
     for (const target of targets) {
       const previous = this.#attempts.filter((attempt) => attempt.eventId === event.id && targetKey(attempt) === keyOf(target)).length;
-      this.#schedule({ eventId: event.id, eventType: event.type, payload, target, manual: true }, previous + 1, 0);
+      this.#schedule({ account, eventId: event.id, eventType: event.type, payload, target, manual: true }, previous + 1, 0);
     }
     return targets.length;
   }
 
-  /** Every attempt so far, oldest first (the most recent 5000). */
+  /** Every attempt so far, of every account, oldest first (the most recent 5000). */
   attempts(): DeliveryAttempt[] {
     return [...this.#attempts];
   }
@@ -199,7 +222,7 @@ export class WebhookDispatcher implements EventSink {
   }
 
   async #attempt(delivery: Delivery, attempt: number): Promise<void> {
-    const endpoint = this.#resolve(delivery.target);
+    const endpoint = this.#resolve(delivery.target, delivery.account);
     if (!endpoint) return; // API endpoint disabled or deleted since: Stripe stops delivering.
     const started = Date.now();
     let status: number | null = null;
@@ -232,6 +255,7 @@ export class WebhookDispatcher implements EventSink {
     const deliveredBefore = this.#attempts.some((logged) => logged.ok && logged.eventId === delivery.eventId && targetKey(logged) === key);
     const retryDelay = ok || delivery.manual ? undefined : this.options.retryScheduleMs[attempt - 1];
     this.#record({
+      account: delivery.account,
       eventId: delivery.eventId,
       eventType: delivery.eventType,
       endpointUrl: endpoint.url,
@@ -245,7 +269,7 @@ export class WebhookDispatcher implements EventSink {
       timestamp: new Date(started).toISOString(),
       nextRetryInMs: retryDelay ?? null,
     });
-    if (ok && !deliveredBefore) this.options.onDelivered(delivery.eventId);
+    if (ok && !deliveredBefore) this.options.onDelivered(delivery.eventId, delivery.account);
     else if (retryDelay !== undefined) this.#schedule(delivery, attempt + 1, retryDelay);
   }
 
