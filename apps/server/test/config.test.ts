@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { EMULATOR_DEV_WEBHOOK_SECRET } from '@tally/stripe-emulator/defaults';
-import { ConfigError, DEV_AUTH_SECRET, loadConfig as load } from '../src/config';
+import { EMULATOR_DEV_API_KEY, EMULATOR_DEV_WEBHOOK_SECRET } from '@tally/stripe-emulator/defaults';
+import { parseSecretKey, secretKeyId } from '@tally/api';
+import { ConfigError, DEV_AUTH_SECRET, DEV_SECRET_ENCRYPTION_KEY, loadConfig as load } from '../src/config';
 
 /** Development unless a test says otherwise: production is the default (see its own test). */
 const loadConfig = (env: NodeJS.ProcessEnv, cwd: string) => load({ NODE_ENV: 'development', ...env }, cwd);
@@ -44,7 +45,9 @@ describe('loadConfig', () => {
     expect(problemsOf({ STRIPE_SECRET_KEY: 'sk_test_abcdefgh1234' })).toEqual(['STRIPE_WEBHOOK_SECRET: required when STRIPE_SECRET_KEY is set']);
     expect(problemsOf({ TOPUP_MIN_MINOR: '500', TOPUP_MAX_MINOR: '100' })).toEqual(['TOPUP_MAX_MINOR: must be >= TOPUP_MIN_MINOR']);
     const own = loadConfig({ NODE_ENV: 'production', TALLY_ALLOW_EMULATOR_IN_PRODUCTION: 'true', STRIPE_WEBHOOK_SECRET: 'whsec_replay_0123456789' }, '/tmp');
-    expect(own.api).toMatchObject({ stripeMode: 'emulator', stripeWebhookSecret: 'whsec_replay_0123456789' });
+    expect(own.api.stripeMode).toBe('emulator');
+    expect(own.stripe).toMatchObject({ webhookSecret: 'whsec_replay_0123456789', secretKey: EMULATOR_DEV_API_KEY });
+    expect(own.stripe.apiBase?.origin).toBe('http://127.0.0.1:12111');
   });
 
   it('never signs production sessions with the public development secret', () => {
@@ -86,10 +89,16 @@ describe('loadConfig', () => {
       }
       return [];
     };
-    expect(refused({}).sort()).toEqual(['BETTER_AUTH_SECRET', 'STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET']);
+    // Without Stripe keys production runs with no deployment Stripe (never the emulator): only the auth secret is missing.
+    expect(refused({}).sort()).toEqual(['BETTER_AUTH_SECRET']);
     const keys = { STRIPE_SECRET_KEY: 'sk_live_fake_0000', STRIPE_WEBHOOK_SECRET: 'whsec_abcdefgh1234', BETTER_AUTH_SECRET: 'q'.repeat(32) };
     expect(refused(keys)).toEqual([]);
     expect(refused({ ...keys, STRIPE_WEBHOOK_SECRET: EMULATOR_DEV_WEBHOOK_SECRET })).toEqual(['STRIPE_WEBHOOK_SECRET']);
+    expect(refused({ ...keys, STRIPE_API_BASE: 'http://127.0.0.1:12111' })).toEqual(['STRIPE_API_BASE']);
+    expect(refused({ ...keys, STRIPE_WEBHOOK_SECRET: undefined })).toEqual(['STRIPE_WEBHOOK_SECRET']);
+    // A webhook secret without a key: no deployment account to verify events of.
+    expect(refused({ BETTER_AUTH_SECRET: 'q'.repeat(32), STRIPE_WEBHOOK_SECRET: 'whsec_abcdefgh1234' })).toEqual(['STRIPE_WEBHOOK_SECRET']);
+    expect(refused({ BETTER_AUTH_SECRET: 'q'.repeat(32), STRIPE_WEBHOOK_SECRET: EMULATOR_DEV_WEBHOOK_SECRET }).sort()).toEqual(['STRIPE_WEBHOOK_SECRET', 'STRIPE_WEBHOOK_SECRET']);
     expect(refused({ ...keys, BETTER_AUTH_SECRET: DEV_AUTH_SECRET })).toEqual(['BETTER_AUTH_SECRET']);
     expect(refused({ ...keys, BETTER_AUTH_SECRET: undefined })).toEqual(['BETTER_AUTH_SECRET']);
     // A wrongly spelled flag is an error, not "false".
@@ -107,5 +116,66 @@ describe('loadConfig', () => {
     expect(problemsOf({ TALLY_TRUST_PROXY: 'everyone', TALLY_SIGN_UP: 'closed', SMTP_URL: 'http://mail', TOPUP_MAX_OPEN: '0' }).map((p) => p.split(':')[0]).sort()).toEqual(
       ['SMTP_URL', 'TALLY_SIGN_UP', 'TALLY_TRUST_PROXY', 'TOPUP_MAX_OPEN'],
     );
+  });
+  it('production without STRIPE_SECRET_KEY has no deployment Stripe (`none`), never the emulator', () => {
+    const bare = load({ NODE_ENV: 'production', BETTER_AUTH_SECRET: 'q'.repeat(32) }, '/tmp');
+    expect(bare.api.stripeMode).toBe('none');
+    expect(bare.stripe).toEqual({ secretKey: null, webhookSecret: null, apiBase: null });
+    // The escape hatch still runs a demo on the emulator.
+    const demo = load({ NODE_ENV: 'production', TALLY_ALLOW_EMULATOR_IN_PRODUCTION: 'true' }, '/tmp');
+    expect(demo.api.stripeMode).toBe('emulator');
+    expect(demo.stripe.secretKey).toBe(EMULATOR_DEV_API_KEY);
+    // Development without keys stays on the emulator.
+    expect(loadConfig({}, '/tmp').api.stripeMode).toBe('emulator');
+  });
+
+  it('TALLY_SECRET_ENCRYPTION_KEY: 32 bytes (base64 or hex), _PREVIOUS only with it, the development key only outside production', () => {
+    const key = Buffer.alloc(32, 3);
+    const old = Buffer.alloc(32, 4);
+    const withKey = loadConfig({ TALLY_SECRET_ENCRYPTION_KEY: key.toString('base64') }, '/tmp');
+    expect(withKey.secretKeySource).toBe('env');
+    expect(withKey.secretKeyring?.current.equals(key)).toBe(true);
+    expect(withKey.secretKeyring?.previous ?? null).toBeNull();
+    const rotating = loadConfig({ TALLY_SECRET_ENCRYPTION_KEY: key.toString('hex'), TALLY_SECRET_ENCRYPTION_KEY_PREVIOUS: old.toString('base64url') }, '/tmp');
+    expect(rotating.secretKeyring?.current.equals(key)).toBe(true);
+    expect(rotating.secretKeyring?.previous?.equals(old)).toBe(true);
+
+    // Development without one: the published development key; production without one: no keyring at all.
+    const dev = loadConfig({}, '/tmp');
+    expect(dev.secretKeySource).toBe('development');
+    expect(secretKeyId(dev.secretKeyring!.current)).toBe(secretKeyId(parseSecretKey(DEV_SECRET_ENCRYPTION_KEY)));
+    const prod = load({ NODE_ENV: 'production', BETTER_AUTH_SECRET: 'q'.repeat(32) }, '/tmp');
+    expect(prod).toMatchObject({ secretKeyring: null, secretKeySource: 'none' });
+
+    // Malformed values are refused, and the message never echoes them.
+    const short = Buffer.alloc(16, 5).toString('base64');
+    const problems = problemsOf({ TALLY_SECRET_ENCRYPTION_KEY: short, TALLY_SECRET_ENCRYPTION_KEY_PREVIOUS: 'not a key!' });
+    expect(problems.map((p) => p.split(':')[0]).sort()).toEqual(['TALLY_SECRET_ENCRYPTION_KEY', 'TALLY_SECRET_ENCRYPTION_KEY_PREVIOUS']);
+    expect(problems.join('\n')).toContain('must be 32 bytes');
+    expect(problems.join('\n')).not.toContain(short);
+    expect(problemsOf({ TALLY_SECRET_ENCRYPTION_KEY_PREVIOUS: old.toString('base64') })).toEqual([
+      'TALLY_SECRET_ENCRYPTION_KEY_PREVIOUS: set without TALLY_SECRET_ENCRYPTION_KEY (the new key values are re-encrypted under)',
+    ]);
+  });
+
+  it('refuses the published development encryption key in production (as the current or the previous key)', () => {
+    const base = { NODE_ENV: 'production', BETTER_AUTH_SECRET: 'q'.repeat(32) };
+    const refusedVars = (env: NodeJS.ProcessEnv) => {
+      try {
+        load({ ...base, ...env }, '/tmp');
+      } catch (err) {
+        if (err instanceof ConfigError) return err.problems;
+        throw err;
+      }
+      return [];
+    };
+    const asCurrent = refusedVars({ TALLY_SECRET_ENCRYPTION_KEY: DEV_SECRET_ENCRYPTION_KEY });
+    expect(asCurrent).toHaveLength(1);
+    expect(asCurrent[0]).toMatch(/^TALLY_SECRET_ENCRYPTION_KEY: is the published development key/);
+    expect(refusedVars({ TALLY_SECRET_ENCRYPTION_KEY: Buffer.alloc(32, 6).toString('base64'), TALLY_SECRET_ENCRYPTION_KEY_PREVIOUS: DEV_SECRET_ENCRYPTION_KEY })).toHaveLength(1);
+    expect(refusedVars({ TALLY_SECRET_ENCRYPTION_KEY: Buffer.alloc(32, 6).toString('base64') })).toEqual([]);
+    // Allowed outside production, and in a production demo that says so.
+    expect(loadConfig({ TALLY_SECRET_ENCRYPTION_KEY: DEV_SECRET_ENCRYPTION_KEY }, '/tmp').secretKeySource).toBe('env');
+    expect(refusedVars({ TALLY_SECRET_ENCRYPTION_KEY: DEV_SECRET_ENCRYPTION_KEY, TALLY_ALLOW_EMULATOR_IN_PRODUCTION: 'true' })).toEqual([]);
   });
 });

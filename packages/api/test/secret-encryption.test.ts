@@ -1,6 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
-import { decryptSecret, encryptSecret, isSealedWithOldKey, parseSecretKey, resealSecret, SecretDecryptionError, secretKeyId } from '../src/secrets/encryption';
+import { eq } from '@tally/db';
+import { testDialects, type TestDatabase } from '@tally/db/testing';
+import Stripe from 'stripe';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newId } from '../src/ids';
+import { decryptSecret, encryptSecret, isSealedWithOldKey, parseSecretKey, resealSecret, SecretDecryptionError, secretKeyId, type SecretKeyring } from '../src/secrets/encryption';
+import { rotateWorkspaceSecrets, secretsStatus } from '../src/secrets/rotate';
+import { createStripeAccounts } from '../src/stripe/accounts';
+import { resolveWebhookEndpoint } from '../src/webhooks/endpoint';
 
 const SECRET = 'sk_test_0123456789abcdefFAKE';
 const keyA = randomBytes(32);
@@ -55,5 +62,135 @@ describe('workspace secret encryption (AES-256-GCM, workspace id as AAD)', () =>
     for (const bad of ['', 'short', randomBytes(16).toString('base64'), randomBytes(33).toString('hex'), 'not base64 at all!']) {
       expect(() => parseSecretKey(bad)).toThrow(/must be 32 bytes/);
     }
+  });
+});
+
+/** Workspace rows with sealed secrets, as Settings -> Stripe stores them. */
+describe.each(testDialects)('stored workspace secrets ($name)', ({ create }) => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await create();
+  });
+  afterAll(() => db.destroy());
+
+  const accountsWith = (keyring: SecretKeyring | null) =>
+    createStripeAccounts({ deployment: { mode: 'none', client: null, webhookSecret: null }, keyring, createClient: (key) => new Stripe(key, { maxNetworkRetries: 0 }) });
+
+  /** A workspace with its own key and webhook secret sealed under `keyring`. */
+  async function workspaceWithSecrets(keyring: SecretKeyring, { webhook = true } = {}) {
+    const workspaceId = newId();
+    const secretKey = `sk_test_${randomBytes(12).toString('hex')}`;
+    const webhookSecret = `whsec_${randomBytes(12).toString('hex')}`;
+    await db.q.insert(db.t.workspaces).values({ id: workspaceId, name: 'W', slug: `w-${workspaceId}`, currency: 'usd' });
+    await db.q.insert(db.t.workspaceStripeAccounts).values({
+      workspaceId,
+      secretKeySealed: encryptSecret({ keyring, workspaceId, plaintext: secretKey }),
+      keyKind: 'secret',
+      mode: 'test',
+      keyLast4: secretKey.slice(-4),
+      webhookSecretSealed: webhook ? encryptSecret({ keyring, workspaceId, plaintext: webhookSecret }) : null,
+      webhookSecretLast4: webhook ? webhookSecret.slice(-4) : null,
+      savedByUserId: 'seed',
+      savedAt: new Date(),
+    });
+    return { workspaceId, secretKey, webhookSecret };
+  }
+  const rowOf = async (workspaceId: string) => (await db.q.select().from(db.t.workspaceStripeAccounts).where(eq(db.t.workspaceStripeAccounts.workspaceId, workspaceId)))[0]!;
+
+  it("a sealed value copied into another workspace's row does not decrypt there (that workspace is not configured)", async () => {
+    const keyring = { current: keyA };
+    const a = await workspaceWithSecrets(keyring);
+    const b = await workspaceWithSecrets(keyring);
+    const accounts = accountsWith(keyring);
+    expect(await accounts.forWorkspace(db, a.workspaceId)).toMatchObject({ configured: true, source: 'workspace', webhookSecret: a.webhookSecret });
+
+    const stolen = await rowOf(a.workspaceId);
+    await db.q.update(db.t.workspaceStripeAccounts).set({ secretKeySealed: stolen.secretKeySealed }).where(eq(db.t.workspaceStripeAccounts.workspaceId, b.workspaceId));
+    const moved = await accounts.forWorkspace(db, b.workspaceId);
+    expect(moved).toMatchObject({ configured: false, source: 'workspace', webhookSecret: null });
+    expect(moved.configured ? '' : moved.reason).toContain('cannot be decrypted');
+    expect(JSON.stringify(moved)).not.toContain(a.secretKey);
+    // Only the webhook secret moved: also refused.
+    const c = await workspaceWithSecrets(keyring);
+    await db.q.update(db.t.workspaceStripeAccounts).set({ webhookSecretSealed: stolen.webhookSecretSealed }).where(eq(db.t.workspaceStripeAccounts.workspaceId, c.workspaceId));
+    expect(await accounts.forWorkspace(db, c.workspaceId)).toMatchObject({ configured: false });
+    // The webhook URL of such a workspace takes no events (409), rather than verifying with a moved secret.
+    const endpoint = await resolveWebhookEndpoint({ db, stripeAccounts: accounts, publicUrl: 'http://tally.test', workspaceId: c.workspaceId });
+    expect(endpoint).toMatchObject({ ok: false, httpStatus: 409 });
+  });
+
+  it('tampered ciphertext fails to decrypt: the workspace is not configured', async () => {
+    const keyring = { current: keyA };
+    const { workspaceId } = await workspaceWithSecrets(keyring);
+    const parts = (await rowOf(workspaceId)).secretKeySealed.split('.');
+    const flipped = Buffer.from(parts[3]!, 'base64url');
+    flipped[flipped.length - 1]! ^= 0x20;
+    await db.q
+      .update(db.t.workspaceStripeAccounts)
+      .set({ secretKeySealed: [...parts.slice(0, 3), flipped.toString('base64url'), parts[4]].join('.') })
+      .where(eq(db.t.workspaceStripeAccounts.workspaceId, workspaceId));
+    expect(await accountsWith(keyring).forWorkspace(db, workspaceId)).toMatchObject({ configured: false, source: 'workspace' });
+    // And a value no key opens: the same.
+    const other = await workspaceWithSecrets({ current: keyB });
+    expect(await accountsWith(keyring).forWorkspace(db, other.workspaceId)).toMatchObject({ configured: false });
+    // No keyring at all: stored keys cannot be used, and nothing crashes.
+    expect(await accountsWith(null).forWorkspace(db, other.workspaceId)).toMatchObject({ configured: false, source: 'workspace' });
+  });
+
+  it('rotation re-encrypts every value in short batches, is idempotent, and afterwards the old key is not needed', async () => {
+    const oldKey = randomBytes(32);
+    const newKey = randomBytes(32);
+    const before: Awaited<ReturnType<typeof workspaceWithSecrets>>[] = [];
+    for (let i = 0; i < 5; i++) before.push(await workspaceWithSecrets({ current: oldKey }, { webhook: i !== 2 }));
+    const rotating = { current: newKey, previous: oldKey };
+    const ours = (ids: string[]) => ids.filter((id) => before.some((w) => w.workspaceId === id));
+
+    const status = await secretsStatus({ db, keyring: rotating });
+    expect(status.byKey.find((k) => k.keyId === secretKeyId(oldKey))).toEqual({ keyId: secretKeyId(oldKey), values: 9, role: 'previous' });
+    expect(status.byKey.find((k) => k.keyId === secretKeyId(newKey))).toBeUndefined();
+
+    const progress: { done: number; total: number }[] = [];
+    const result = await rotateWorkspaceSecrets({ db, keyring: rotating, batchSize: 2, onProgress: (p) => progress.push(p) });
+    // Rows of earlier tests are sealed with keys this keyring lacks (or are tampered): they fail, ours rotate.
+    expect(result.rotated).toBe(9);
+    expect(result.changedMeanwhile).toBe(0);
+    expect(ours(result.failed.map((f) => f.workspaceId))).toEqual([]);
+    expect(progress.length).toBe(Math.ceil(result.rows / 2));
+    expect(progress.at(-1)).toEqual({ done: result.rows, total: result.rows });
+    for (const w of before) {
+      const row = await rowOf(w.workspaceId);
+      expect(row.secretKeySealed.split('.')[1]).toBe(secretKeyId(newKey));
+      expect(row.secretKeySealed).not.toContain(w.secretKey.slice(8));
+    }
+
+    // Again: nothing left to do.
+    const again = await rotateWorkspaceSecrets({ db, keyring: rotating });
+    expect(again.rotated).toBe(0);
+    expect(again.alreadyCurrent).toBeGreaterThanOrEqual(9);
+    expect((await secretsStatus({ db, keyring: { current: newKey } })).byKey.find((k) => k.keyId === secretKeyId(newKey))).toMatchObject({ values: 9, role: 'current' });
+
+    // The previous key is no longer needed: a keyring with only the new key opens everything.
+    const accounts = accountsWith({ current: newKey });
+    for (const [i, w] of before.entries()) {
+      const stripe = await accounts.forWorkspace(db, w.workspaceId);
+      expect(stripe).toMatchObject({ configured: true, source: 'workspace', webhookSecret: i === 2 ? null : w.webhookSecret });
+      expect(decryptSecret({ keyring: { current: newKey }, workspaceId: w.workspaceId, sealed: (await rowOf(w.workspaceId)).secretKeySealed })).toBe(w.secretKey);
+    }
+    // ... while the old key alone no longer opens them.
+    expect(await accountsWith({ current: oldKey }).forWorkspace(db, before[0]!.workspaceId)).toMatchObject({ configured: false });
+  });
+
+  it('a value neither key opens is reported with its workspace id, and the others still rotate', async () => {
+    const oldKey = randomBytes(32);
+    const newKey = randomBytes(32);
+    const good = await workspaceWithSecrets({ current: oldKey });
+    const lost = await workspaceWithSecrets({ current: randomBytes(32) }, { webhook: false });
+    const result = await rotateWorkspaceSecrets({ db, keyring: { current: newKey, previous: oldKey } });
+    expect(result.failed.filter((f) => f.workspaceId === lost.workspaceId)).toEqual([
+      { workspaceId: lost.workspaceId, column: 'secretKeySealed', reason: expect.stringContaining('neither TALLY_SECRET_ENCRYPTION_KEY nor TALLY_SECRET_ENCRYPTION_KEY_PREVIOUS') },
+    ]);
+    expect(result.failed.some((f) => f.workspaceId === good.workspaceId)).toBe(false);
+    expect(JSON.stringify(result)).not.toContain(lost.secretKey.slice(8));
+    expect((await rowOf(good.workspaceId)).secretKeySealed.split('.')[1]).toBe(secretKeyId(newKey));
   });
 });

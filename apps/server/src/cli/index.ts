@@ -1,14 +1,20 @@
 /**
- * The operator CLI: `pnpm tally <noun> <verb> [options]` (commander). One file per noun
- * (`admin.ts`; later `workspace`, `events`, `usage`, `secrets`, `setup`), each exporting a
- * `Command` built with the shared terminal `CliIo`. It reads the same environment as the
- * server (DATABASE_URL, TALLY_PUBLIC_URL, ...), migrates like the server, and never calls
- * Stripe. Failures print one line, `tally: <message>`, and exit 1.
+ * The operator CLI: `pnpm tally <noun> <verb> [options]` (commander). One file per noun, each
+ * exporting a `Command` built with the shared terminal `CliIo`:
+ * - `admin create` (admin.ts): an admin without mail, or recovering one;
+ * - `workspace create | list` (workspace.ts): workspaces on this deployment and their first admin;
+ * - `secrets rotate | status` (secrets.ts): re-encrypting stored workspace secrets under a new
+ *   TALLY_SECRET_ENCRYPTION_KEY.
+ * (Later: `events`, `usage`, `setup`.) It reads the same environment as the server
+ * (DATABASE_URL, TALLY_PUBLIC_URL, TALLY_SECRET_ENCRYPTION_KEY, ...), migrates like the
+ * server, and never calls Stripe. Failures print one line, `tally: <message>`, and exit 1.
  */
 import { pathToFileURL } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { adminCommand } from './admin';
+import { secretsCommand } from './secrets';
 import { failureLine, processIo, type CliIo } from './shared';
+import { workspaceCommand } from './workspace';
 
 /** Usage errors and help go through `io`, and throw instead of exiting, on every (sub)command. */
 function throughIo(command: Command, io: CliIo): Command {
@@ -25,6 +31,8 @@ export function buildProgram(io: CliIo = processIo): Command {
     'Tally operator commands. They read the server\'s environment (DATABASE_URL, TALLY_PUBLIC_URL, ...; see .env.example).',
   );
   program.addCommand(adminCommand(io));
+  program.addCommand(workspaceCommand(io));
+  program.addCommand(secretsCommand(io));
   return throughIo(program, io);
 }
 
