@@ -146,3 +146,65 @@ describe.each(testDialects)('provisioning a verified user ($name)', ({ create })
     expect(await rolesOf(users[0]!.id)).toEqual(before);
   });
 });
+
+describe.each(testDialects)('provisioning with several workspaces ($name)', ({ create }) => {
+  let db: TestDatabase;
+  let primaryId: string;
+  let secondId: string;
+  let secondCustomerId: string;
+  beforeAll(async () => {
+    db = await create();
+    primaryId = (await ensurePrimaryWorkspace({ db })).id;
+    // A workspace made later (as `pnpm tally workspace create` does), with a customer of its own.
+    secondId = newId();
+    await db.q.insert(db.t.workspaces).values({ id: secondId, name: 'Acme Ops', slug: `acme-ops-${secondId}`, currency: 'eur', createdAt: new Date(Date.now() + 60_000) });
+    secondCustomerId = newId();
+    await db.q.insert(db.t.customers).values({ id: secondCustomerId, workspaceId: secondId, name: 'Ops client' });
+  });
+  afterAll(() => db.destroy());
+
+  const newUser = async (label: string) => {
+    const user = { id: newId(), email: `${label}-${newId()}@example.test`, name: label, emailVerified: true };
+    await db.q.insert(db.t.users).values(user);
+    return user;
+  };
+  const rolesOf = async (userId: string) => ({
+    admin: (await db.q.select().from(db.t.workspaceMembers).where(eq(db.t.workspaceMembers.userId, userId))).map((m) => m.workspaceId),
+    customers: await db.q
+      .select({ customerId: db.t.customerMemberships.customerId, role: db.t.customerMemberships.role, workspaceId: db.t.customers.workspaceId })
+      .from(db.t.customerMemberships)
+      .innerJoin(db.t.customers, eq(db.t.customers.id, db.t.customerMemberships.customerId))
+      .where(eq(db.t.customerMemberships.userId, userId)),
+  });
+
+  it('a sign-up without an invitation still joins the primary (oldest) workspace, never a newer one', async () => {
+    expect((await ensurePrimaryWorkspace({ db })).id).toBe(primaryId);
+    for (const label of ['walk-in-1', 'walk-in-2']) {
+      const user = await newUser(label);
+      const outcome = await ensureUserProvisioned({ db, userId: user.id, adminEmails: [] });
+      expect(outcome).toMatchObject({ status: 'provisioned', workspaceId: primaryId, selfSignUpCustomerId: selfSignUpCustomerId(primaryId, user.id) });
+      expect(await rolesOf(user.id)).toEqual({ admin: [], customers: [{ customerId: selfSignUpCustomerId(primaryId, user.id), role: 'owner', workspaceId: primaryId }] });
+    }
+  });
+
+  it('a bootstrap admin email becomes an admin of the primary workspace only', async () => {
+    const user = await newUser('boot');
+    await ensureUserProvisioned({ db, userId: user.id, adminEmails: [user.email] });
+    expect(await rolesOf(user.id)).toEqual({ admin: [primaryId], customers: [] });
+  });
+
+  it("an email invited to the newer workspace's customer joins that customer only, with no customer in the primary", async () => {
+    const user = await newUser('ops-member');
+    const { invitation } = await createInvitation({ db, workspaceId: secondId, email: user.email, role: 'member', customerId: secondCustomerId });
+    const outcome = await ensureUserProvisioned({ db, userId: user.id, adminEmails: [] });
+    expect(outcome).toMatchObject({ status: 'provisioned', acceptedInvitationIds: [invitation.id], selfSignUpCustomerId: null });
+    expect(await rolesOf(user.id)).toEqual({ admin: [], customers: [{ customerId: secondCustomerId, role: 'member', workspaceId: secondId }] });
+  });
+
+  it('an email invited as admin of the newer workspace administers that one only', async () => {
+    const user = await newUser('ops-admin');
+    await createInvitation({ db, workspaceId: secondId, email: user.email, role: 'admin' });
+    await ensureUserProvisioned({ db, userId: user.id, adminEmails: [] });
+    expect(await rolesOf(user.id)).toEqual({ admin: [secondId], customers: [] });
+  });
+});

@@ -13,7 +13,11 @@ export interface LedgerPosting {
   reference: string;
   description: string;
   topupId?: string | null;
+  /** The billing record an `overpayment` came from. */
+  billingRecordId?: string | null;
   stripeEventId?: string | null;
+  /** The admin who posted it by hand (`adjustment`); null for Stripe-caused entries. */
+  createdByUserId?: string | null;
 }
 
 /**
@@ -38,7 +42,9 @@ export function* postLedgerEntry(tx: TxBuilder, t: Tables, entry: LedgerPosting)
         reference: entry.reference,
         description: entry.description,
         topupId: entry.topupId ?? null,
+        billingRecordId: entry.billingRecordId ?? null,
         stripeEventId: entry.stripeEventId ?? null,
+        createdByUserId: entry.createdByUserId ?? null,
       })
       .onConflictDoNothing({ target: t.ledgerEntries.reference })
       .returning({ id: t.ledgerEntries.id }),
