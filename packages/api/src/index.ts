@@ -32,3 +32,15 @@ export { DEPLOYMENT_SCOPE, type EventReceipt, type EventKey } from './webhooks/t
 export { processStoredEvent } from './webhooks/receive';
 export { WORKSPACE_HEADER, findWorkspaceForAdmin, listAdminWorkspaces } from './workspaces/find-for-admin';
 export { recordAudit, recordAuditInTx, listAuditLog, type AuditActor, type AuditEntry } from './audit/record';
+export { createCustomer } from './customers/create';
+export { listCustomers, balancesOf, escapeLike, type CurrencyBalance } from './customers/list';
+export { getCustomer } from './customers/get';
+export { inviteCustomerMember } from './customers/invite-member';
+export { adjustBalance } from './ledger/adjust';
+export { listLedgerForCustomer } from './ledger/list-for-customer';
+export { getStripeSettings, type StripeSettingsView } from './settings/get-stripe-settings';
+export { createWorkspace, listWorkspaces, slugFromName, type CreateWorkspaceResult, type WorkspaceListing } from './workspaces/create';
+export { rotateWorkspaceSecrets, secretsStatus, ROTATE_BATCH_SIZE, type RotateResult, type RotateProgress, type SecretsStatus } from './secrets/rotate';
+export type { BillingRecordView, BillingRecordOverpayment } from './billing-records/view';
+export type { PayLinkView } from './billing-records/get-pay-link';
+export type { BillingRecordHandlerArgs } from './webhooks/handlers/billing-record-session';

@@ -34,6 +34,7 @@ export function stripeWebhookRoutes(services: Services): Router {
         signature: req.header('stripe-signature'),
         logger: services.logger,
         expected: endpoint.expected,
+        stripeAccounts: services.stripeAccounts,
       });
       if (result.httpStatus === 400) res.status(400).json({ error: result.error });
       else if (result.httpStatus === 500) res.status(500).json({ error: 'Processing failed; Stripe will retry', eventId: result.eventId });

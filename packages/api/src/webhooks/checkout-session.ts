@@ -45,3 +45,36 @@ export function paymentIntentIdOf(session: CheckoutSessionPayload): string | nul
   const id = typeof pi === 'string' ? pi : pi.id;
   return PAYMENT_INTENT_ID_PATTERN.test(id) ? id : null;
 }
+
+/**
+ * The billing record a session claims (`metadata.tally_billing_record_id`, else
+ * `client_reference_id`), with the checkout attempt (`metadata.tally_attempt`, a positive
+ * integer) when present: `{ recordId, attempt }` when it is a Tally id, `{ none }` without a
+ * reference, `{ foreign }` when the reference cannot be ours (never queried). A top-up
+ * session's `client_reference_id` is a Tally id too: callers check the session id against
+ * `billing_record_checkouts` before treating it as a billing record's.
+ */
+export function billingRecordReferenceOf(session: CheckoutSessionPayload): { recordId: string; attempt: number | null } | { none: true } | { foreign: true } {
+  const ref = session.metadata?.tally_billing_record_id ?? session.client_reference_id ?? null;
+  if (ref === null || ref === '') return { none: true };
+  if (!tallyId.safeParse(ref).success) return { foreign: true };
+  const raw = session.metadata?.tally_attempt;
+  const attempt = raw !== undefined && /^[1-9]\d{0,8}$/.test(raw) ? Number(raw) : null;
+  return { recordId: ref, attempt };
+}
+
+/** Whether the session's metadata says it is a billing record's (set by Tally on every billing record session). */
+export function claimsBillingRecord(session: CheckoutSessionPayload): boolean {
+  return typeof session.metadata?.tally_billing_record_id === 'string';
+}
+
+/** Whether the session's metadata says it is a top-up's. */
+export function claimsTopup(session: CheckoutSessionPayload): boolean {
+  return typeof session.metadata?.tally_topup_id === 'string';
+}
+
+/** The session's `payment_status` when it has Stripe's shape (`paid`, `unpaid`, `no_payment_required`), else null: safe to store. */
+export function paymentStatusOf(session: CheckoutSessionPayload): string | null {
+  const s = session.payment_status;
+  return typeof s === 'string' && /^[a-z_]{1,40}$/.test(s) ? s : null;
+}

@@ -7,6 +7,7 @@ import { isTerminalEventStatus, markEvent, markEventFailed, type TerminalEventSt
 import type { StripeAccountExpectation } from './payment-mismatches';
 import { describeError } from './text';
 import type { EventKey, EventReceipt } from './types';
+import type { StripeAccounts } from '../stripe/accounts';
 
 export { stripeAccountExpectation, type StripeAccountExpectation } from './payment-mismatches';
 
@@ -57,6 +58,7 @@ export async function receiveStripeWebhook({
   signature,
   logger,
   expected,
+  stripeAccounts,
   nowMs = Date.now(),
 }: {
   db: Database;
@@ -68,6 +70,8 @@ export async function receiveStripeWebhook({
   signature: string | undefined;
   logger: Logger;
   expected: StripeAccountExpectation;
+  /** Per-workspace Stripe clients handlers may use after their effect (billing records expire their other open sessions). */
+  stripeAccounts?: StripeAccounts;
   /** The receipt time, ms since the epoch (tests pass one). */
   nowMs?: number;
 }): Promise<ReceiveResult> {
@@ -130,7 +134,7 @@ export async function receiveStripeWebhook({
     logger.error({ eventId: event.id, type: event.type, err: describeError(err) }, 'Could not store a Stripe event; answering 500 so Stripe retries');
     return { httpStatus: 500, eventId: event.id, status: 'failed', error: 'Could not store the event' };
   }
-  return processStoredEvent({ db, event, receipt, duplicate, logger, expected });
+  return processStoredEvent({ db, event, receipt, duplicate, logger, expected, stripeAccounts });
 }
 
 /**
@@ -199,6 +203,7 @@ export async function processStoredEvent({
   duplicate = false,
   logger,
   expected,
+  stripeAccounts,
 }: {
   db: Database;
   event: Stripe.Event;
@@ -206,6 +211,7 @@ export async function processStoredEvent({
   duplicate?: boolean;
   logger: Logger;
   expected: StripeAccountExpectation;
+  stripeAccounts?: StripeAccounts;
 }): Promise<ReceiveResult> {
   const handler = stripeEventHandlers[event.type];
   const key: EventKey = { scope: receipt.scope, id: event.id };
@@ -214,7 +220,7 @@ export async function processStoredEvent({
       await markEvent(db, key, { status: 'ignored', outcome: `Event type ${event.type} is not handled` });
       return { httpStatus: 200, eventId: event.id, status: 'ignored', duplicate };
     }
-    const result = await handler({ db, event, receipt, expected });
+    const result = await handler({ db, event, receipt, expected, logger, ...(stripeAccounts ? { stripeAccounts } : {}) });
     if (!result.marked) await markEvent(db, key, result);
     if (result.status === 'anomaly') {
       logger.warn({ eventId: event.id, type: event.type, workspaceId: result.workspaceId ?? null }, 'Stripe event differs from what Tally asked for: recorded as an anomaly, nothing done');

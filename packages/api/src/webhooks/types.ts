@@ -1,5 +1,7 @@
 import type { Database } from '@tally/db';
 import type Stripe from 'stripe';
+import type { Logger } from '../logger';
+import type { StripeAccounts } from '../stripe/accounts';
 import type { StripeAccountExpectation } from './payment-mismatches';
 
 /**
@@ -47,6 +49,9 @@ export interface StripeEventHandlerArgs {
   event: Stripe.Event;
   receipt: EventReceipt;
   expected: StripeAccountExpectation;
+  /** Per-workspace Stripe clients, for follow-up calls after the effect (e.g. expiring a paid record's other sessions); absent in replays that must not call Stripe. */
+  stripeAccounts?: StripeAccounts;
+  logger?: Logger;
 }
 
 /**

@@ -393,7 +393,7 @@ export function defineTables(k: SchemaKit) {
       status: k.text({ enum: ['DUE', 'PAID', 'VOID'] }).notNull(),
       /** Bearer token of the pay link `/pay/<token>` (32 random bytes, base64url). */
       payToken: k.text().notNull().unique(),
-      /** Checkout attempts so far; each attempt's idempotency key is `billing-record:<id>:<attempt>`. */
+      /** Checkout attempts so far; each attempt's idempotency key is `tally-billing-record-<id>-<attempt>`. */
       paymentAttempts: k.integer().notNull().default(0),
       /** `stripe` or how an admin says it was paid. */
       paymentMethod: k.text({ enum: ['stripe', 'bank_transfer', 'cash', 'check', 'other'] }),
