@@ -4,6 +4,7 @@
  * database of the given dialect, serving the built SPA.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -48,6 +49,8 @@ export interface DemoSignIn {
 
 export interface Stack {
   baseUrl: string;
+  /** The server's DATABASE_URL (a test may open it too, e.g. to run what the operator CLI does). */
+  databaseUrl: string;
   emulator: StripeEmulator;
   /**
    * The demo sign-ins the server printed at start. In production (as here) they are generated
@@ -77,6 +80,17 @@ async function printedDemoSignIns(log: () => string): Promise<Stack['demoSignIns
 export interface StackOptions {
   /** The server's SMTP_URL (e.g. an in-process mailbox from `./mailbox`); unset: mail stays in the outbox. */
   smtpUrl?: string;
+  /**
+   * Whether every Stripe key reaches an emulator account of its own (as with Stripe), so a
+   * workspace's pasted key is a separate account from the deployment's. Default false: every
+   * key reaches the emulator's default account.
+   */
+  accountPerKey?: boolean;
+  /**
+   * The server's TALLY_SECRET_ENCRYPTION_KEY (seals workspaces' Stripe keys). Default: 32
+   * random bytes, base64, for this run; `null` leaves it unset (production then stores none).
+   */
+  secretEncryptionKey?: string | null;
 }
 
 export async function startStack(dialect: Dialect, options: StackOptions = {}): Promise<Stack> {
@@ -88,7 +102,9 @@ export async function startStack(dialect: Dialect, options: StackOptions = {}): 
     webhookEndpoints: [{ url: `${baseUrl}/api/stripe/webhook`, secret: WEBHOOK_SECRET }],
     retryScheduleMs: [200, 500, 1000, 2000],
     statePath: null,
+    accountPerKey: options.accountPerKey ?? false,
   });
+  const secretEncryptionKey = options.secretEncryptionKey === undefined ? randomBytes(32).toString('base64') : options.secretEncryptionKey;
   let output = '';
   const child = spawn(process.execPath, [path.join(repoRoot, 'apps/server/dist/main.js')], {
     cwd: path.join(repoRoot, 'apps/server'),
@@ -107,6 +123,7 @@ export async function startStack(dialect: Dialect, options: StackOptions = {}): 
       STRIPE_API_BASE: emulator.url,
       STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
       ...(options.smtpUrl ? { SMTP_URL: options.smtpUrl } : {}),
+      ...(secretEncryptionKey ? { TALLY_SECRET_ENCRYPTION_KEY: secretEncryptionKey } : {}),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -125,6 +142,7 @@ export async function startStack(dialect: Dialect, options: StackOptions = {}): 
   }
   return {
     baseUrl,
+    databaseUrl: database.url,
     emulator,
     demoSignIns,
     serverLog,

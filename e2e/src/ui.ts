@@ -2,7 +2,7 @@
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Locator } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 
 const screenshotsRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../screenshots');
 
@@ -29,4 +29,28 @@ export async function waitForText(locator: Locator, text: string, { contains = f
     await new Promise((r) => setTimeout(r, 150));
   }
   throw new Error(`expected ${contains ? 'text containing' : 'text'} "${text}", saw "${seen}"`);
+}
+
+/**
+ * Everything CSP-related a page reports from now on: console "Refused to ..." messages and
+ * `securitypolicyviolation` events (the latter per document, so read them before navigating away).
+ */
+export async function watchCsp(page: Page) {
+  const consoleMessages: string[] = [];
+  page.on('console', (msg) => {
+    const text = msg.text();
+    if (/Content Security Policy|Refused to (load|execute|apply|connect|frame|create)/i.test(text)) consoleMessages.push(`${page.url()}: ${text}`);
+  });
+  await page.addInitScript(() => {
+    const seen: string[] = [];
+    (window as unknown as { __cspViolations: string[] }).__cspViolations = seen;
+    document.addEventListener('securitypolicyviolation', (e) => seen.push(`${e.effectiveDirective} blocked ${e.blockedURI || '(inline)'} at ${e.sourceFile}:${e.lineNumber}`));
+  });
+  return {
+    /** Console messages so far, and the current document's violation events. */
+    async violations() {
+      const events = await page.evaluate(() => (window as unknown as { __cspViolations?: string[] }).__cspViolations ?? []).catch(() => []);
+      return [...consoleMessages, ...events];
+    },
+  };
 }

@@ -1,14 +1,16 @@
 import type { AppRouter } from '@tally/api';
 import { httpBatchLink, TRPCClientError } from '@trpc/client';
 import { createTRPCReact, type inferReactQueryProcedureOptions } from '@trpc/react-query';
-import type { inferRouterOutputs } from '@trpc/server';
+import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
 import { TRPC_MAX_BATCH_SIZE } from '@tally/api/schemas';
 import superjson from 'superjson';
+import { workspaceHeaders } from './lib/workspace-selection';
 
 /** React hooks for Tally's tRPC router (`trpc.balance.get.useQuery()` ...). */
 export const trpc = createTRPCReact<AppRouter>();
 
 export type RouterOutputs = inferRouterOutputs<AppRouter>;
+export type RouterInputs = inferRouterInputs<AppRouter>;
 export type ReactQueryOptions = inferReactQueryProcedureOptions<AppRouter>;
 
 /** Same origin: Vite proxies `/trpc` in development; the server serves the SPA in production. */
@@ -20,6 +22,8 @@ export function createTrpcClient() {
         // The server refuses bigger batches (issue 6).
         maxItems: TRPC_MAX_BATCH_SIZE,
         transformer: superjson,
+        // The workspace an admin of several selected (lib/workspace-selection.ts), read per request.
+        headers: () => workspaceHeaders(),
         fetch: (url, init) => fetch(url, { ...init, credentials: 'include' }),
       }),
     ],
@@ -33,4 +37,9 @@ export function trpcErrorCode(error: unknown): string | undefined {
     return typeof data?.code === 'string' ? data.code : undefined;
   }
   return undefined;
+}
+
+/** The server's message of an API error ("" when it is not one). */
+export function trpcErrorMessage(error: unknown): string {
+  return error instanceof TRPCClientError ? error.message : '';
 }

@@ -1,13 +1,17 @@
 import { useState } from 'react';
 import { NavLink, Outlet, useNavigate } from 'react-router';
 import { authClient } from '../auth';
+import { setSelectedWorkspaceId } from '../lib/workspace-selection';
 import { useMe, useRefreshSession } from './useMe';
+import { useForgetStaleWorkspace } from './useWorkspace';
+import { WorkspaceSwitcher } from './WorkspaceSwitcher';
 
 export function Layout() {
   const me = useMe();
   const navigate = useNavigate();
   const refreshSession = useRefreshSession();
   const [signingOut, setSigningOut] = useState(false);
+  useForgetStaleWorkspace();
   const data = me.data;
   const isCustomer = (data?.customers.length ?? 0) > 0;
 
@@ -15,6 +19,8 @@ export function Layout() {
     setSigningOut(true);
     try {
       await authClient.signOut();
+      // The next person on this browser starts from their own default workspace.
+      setSelectedWorkspaceId(null);
       await refreshSession();
       navigate('/sign-in', { replace: true });
     } finally {
@@ -25,7 +31,7 @@ export function Layout() {
   return (
     <div className="shell">
       <header className="app-header">
-        <div className="app-header-inner">
+        <div className={`app-header-inner${isCustomer && data?.adminWorkspace ? ' app-header-two-rows' : ''}`}>
           <NavLink to={isCustomer ? '/' : '/admin'} className="brand" aria-label="Tally home">
             <span className="brand-mark" aria-hidden="true">T</span>
             <span className="brand-name">Tally</span>
@@ -35,6 +41,9 @@ export function Layout() {
               <>
                 <NavLink to="/" end className="nav-link">
                   Balance
+                </NavLink>
+                <NavLink to="/billing" className="nav-link">
+                  Billing
                 </NavLink>
                 <NavLink to="/ledger" className="nav-link">
                   Ledger
@@ -46,13 +55,26 @@ export function Layout() {
                 <NavLink to="/admin" end className="nav-link">
                   Activity
                 </NavLink>
+                <NavLink to="/admin/customers" className="nav-link">
+                  Customers
+                </NavLink>
+                <NavLink to="/admin/billing-records" className="nav-link">
+                  Billing records
+                </NavLink>
+                <NavLink to="/admin/audit" className="nav-link">
+                  Audit
+                </NavLink>
                 <NavLink to="/admin/emails" className="nav-link">
                   Emails
+                </NavLink>
+                <NavLink to="/admin/settings/stripe" className="nav-link">
+                  Settings
                 </NavLink>
               </>
             )}
           </nav>
           <div className="account">
+            <WorkspaceSwitcher />
             <span className="account-email" title={data?.user?.email}>
               {data?.user?.email}
             </span>

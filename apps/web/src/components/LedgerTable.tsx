@@ -1,14 +1,22 @@
 import { signedMoney } from '../lib/format';
-import type { RouterOutputs } from '../trpc';
 import { DateTime } from './DateTime';
 
-type LedgerEntry = RouterOutputs['ledger']['list']['items'][number];
+/** What the table shows of an entry (`ledger.list` for customers, `customers.ledger` for admins). */
+interface LedgerEntry {
+  id: string;
+  kind: string;
+  amountMinor: number;
+  currency: string;
+  description: string | null;
+  createdAt: Date;
+}
 
 const KIND_LABEL: Record<string, string> = {
   topup: 'Top-up',
   usage_charge: 'Usage charge',
   refund: 'Refund',
   adjustment: 'Adjustment',
+  overpayment: 'Overpayment',
 };
 
 export function LedgerTable({ entries, caption }: { entries: LedgerEntry[]; caption: string }) {

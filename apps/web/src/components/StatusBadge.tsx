@@ -10,6 +10,10 @@ const TONE: Record<string, 'success' | 'warning' | 'danger' | 'neutral' | 'info'
   anomaly: 'danger',
   expired: 'neutral',
   ignored: 'neutral',
+  /** Billing records (DUE, PAID, VOID), shown lowercased; "overdue" is a DUE record past its due date. */
+  due: 'warning',
+  void: 'neutral',
+  overdue: 'danger',
 };
 
 export function StatusBadge({ status }: { status: string }) {

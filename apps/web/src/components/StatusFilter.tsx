@@ -6,11 +6,14 @@ export function StatusFilter<T extends string>({
   values,
   value,
   onChange,
+  labels,
 }: {
   label: string;
   values: readonly T[];
   value: T | '';
   onChange: (value: T | '') => void;
+  /** What each value reads as (default: the value, capitalized). */
+  labels?: Partial<Record<T, string>>;
 }) {
   const id = useId();
   return (
@@ -20,7 +23,7 @@ export function StatusFilter<T extends string>({
         <option value="">All</option>
         {values.map((v) => (
           <option key={v} value={v}>
-            {v[0]!.toUpperCase() + v.slice(1)}
+            {labels?.[v] ?? v[0]!.toUpperCase() + v.slice(1)}
           </option>
         ))}
       </select>

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { currencyFractionDigits, minorToInput, parseAmountToMinor } from './amount';
+import { currencyFractionDigits, minorToInput, parseAmountToMinor, parseSignedAmountToMinor } from './amount';
 
 const minor = (s: string, digits?: number) => {
   const r = parseAmountToMinor(s, digits);
@@ -61,5 +61,25 @@ describe('currencyFractionDigits', () => {
   it('knows USD and JPY', () => {
     expect(currencyFractionDigits('usd')).toBe(2);
     expect(currencyFractionDigits('jpy')).toBe(0);
+  });
+});
+
+describe('parseSignedAmountToMinor', () => {
+  const signed = (s: string, digits?: number) => {
+    const r = parseSignedAmountToMinor(s, digits);
+    return r.ok ? r.amountMinor : r.error;
+  };
+  it('reads a sign', () => {
+    expect(signed('12.34')).toBe(1234);
+    expect(signed('+12.34')).toBe(1234);
+    expect(signed('-12.34')).toBe(-1234);
+    expect(signed('\u22120.29')).toBe(-29);
+    expect(signed(' -5 ')).toBe(-500);
+    expect(signed('-500', 0)).toBe(-500);
+  });
+  it('refuses zero, two signs and junk', () => {
+    expect(signed('0')).toBe('Enter an amount other than zero');
+    expect(signed('-0.00')).toBe('Enter an amount other than zero');
+    for (const s of ['--5', '+-5', '- 5', '5-', '-', '', '-1.005', '-1e3']) expect(typeof signed(s)).toBe('string');
   });
 });

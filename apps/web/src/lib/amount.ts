@@ -45,3 +45,19 @@ export function currencyFractionDigits(currency: string): number {
     return 2;
   }
 }
+
+/**
+ * A signed amount ("-12.34", "+5", "5") into signed integer minor units, for balance
+ * adjustments: an optional leading `-`, `+` or `−` (U+2212), then what `parseAmountToMinor`
+ * accepts. Zero is refused (an adjustment moves the balance).
+ */
+export function parseSignedAmountToMinor(input: string, fractionDigits = 2): ParsedAmount {
+  const text = input.trim();
+  const sign = /^[-+\u2212]/.exec(text)?.[0];
+  const rest = sign ? text.slice(1) : text;
+  if (sign && /^\s/.test(rest)) return { ok: false, error: 'Enter an amount in numbers, like -12.34' };
+  const parsed = parseAmountToMinor(rest, fractionDigits);
+  if (!parsed.ok) return parsed;
+  if (parsed.amountMinor === 0) return { ok: false, error: 'Enter an amount other than zero' };
+  return { ok: true, amountMinor: sign === '-' || sign === '\u2212' ? -parsed.amountMinor : parsed.amountMinor };
+}
