@@ -3,7 +3,7 @@ import { testDialects, type TestDatabase } from '@tally/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appRouter, createCallerFactory, createInnerContext, recordingLogger, silentLogger } from '@tally/api';
 import { newId } from '../../../packages/api/src/ids';
-import { checkoutSession, deliver, offlineStripe, serverStripeAccounts, seedPendingTopup, sign, startServer, stripeEvent, stripeFixtures, testApiConfig } from './harness';
+import { checkoutSession, deliver, serverStripeAccounts, seedPendingTopup, sign, startServer, stripeEvent, stripeFixtures, testApiConfig } from './harness';
 
 describe.each(testDialects)('POST /api/stripe/webhook ($name)', ({ create }) => {
   let db: TestDatabase;

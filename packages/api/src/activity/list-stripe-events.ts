@@ -1,9 +1,12 @@
 import { and, desc, eq, lt, or, isNull, type Database, type StripeEventStatus } from '@tally/db';
+import { findPrimaryWorkspace } from '../workspaces/ensure-primary';
 
 /**
- * The Stripe event log for an admin's workspace, newest first: events attributed to the
- * workspace plus events that matched no workspace (unknown types, foreign sessions), which
- * an admin must also see. Cursor is the last `receivedAt` (ms) and id, as `ms:id`.
+ * The Stripe event log for an admin's workspace, newest first: events received at its own
+ * webhook URL or attributed to it by a handler. Events of the deployment endpoint that matched
+ * no workspace (unknown types, foreign sessions) are shown to the primary workspace's admins
+ * only (the deployment operator's workspace), never to other tenants. Cursor is the last
+ * `receivedAt` (ms) and id, as `ms:id`.
  */
 export async function listStripeEvents({
   db,
@@ -19,7 +22,8 @@ export async function listStripeEvents({
   cursor?: string | null | undefined;
 }) {
   const { stripeEvents: e } = db.t;
-  const scope = or(eq(e.workspaceId, workspaceId), isNull(e.workspaceId));
+  const primary = await findPrimaryWorkspace(db);
+  const scope = primary?.id === workspaceId ? or(eq(e.workspaceId, workspaceId), isNull(e.workspaceId)) : eq(e.workspaceId, workspaceId);
   const conditions = [scope, status ? eq(e.status, status) : undefined];
   if (cursor) {
     const [ms, id] = splitCursor(cursor);

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { and, eq, run, type Database } from '@tally/db';
 import { hashPassword, verifyPassword } from 'better-auth/crypto';
+import { newPayToken } from '../billing-records/pay-token';
 import { newId } from '../ids';
 import type { ApiConfig } from '../services';
 import { ensurePrimaryWorkspace } from '../workspaces/ensure-primary';
@@ -45,7 +46,8 @@ export function generateDemoPassword(): string {
 }
 
 /**
- * Seed (idempotently) a demo workspace with one admin and one customer user, both verified.
+ * Seed (idempotently) a demo workspace with one admin and one customer user, both verified,
+ * a second customer without users, and three DUE billing records (one overdue).
  * Users are written directly, with better-auth's own password hash (`better-auth/crypto`), so
  * sign-up hooks do not run.
  *
@@ -93,6 +95,29 @@ export async function seedDemo({
     yield* run(tx.insert(t.workspaceMembers).values({ id: newId(), workspaceId: workspace.id, userId: adminId, role: 'admin' }));
     yield* run(tx.insert(t.customers).values({ id: customerId, workspaceId: workspace.id, name: 'Demo Customer Inc.', email: DEMO_SIGN_INS.customer.email }));
     yield* run(tx.insert(t.customerMemberships).values({ id: newId(), customerId, userId: customerUserId, role: 'owner' }));
+    // Billing records to look at (one overdue), and a customer who never signs in: billed by pay link.
+    const globexId = newId();
+    yield* run(tx.insert(t.customers).values({ id: globexId, workspaceId: workspace.id, name: 'Globex Ltd', email: 'billing@globex.example' }));
+    for (const [forCustomer, description, amountMinor, dueInDays] of [
+      [customerId, 'Monthly support plan', 99_000, 14],
+      [customerId, 'Onboarding workshop', 45_000, -14],
+      [globexId, 'Implementation deposit', 250_000, 7],
+    ] as const) {
+      yield* run(
+        tx.insert(t.billingRecords).values({
+          id: newId(),
+          workspaceId: workspace.id,
+          customerId: forCustomer,
+          description,
+          amountMinor,
+          currency: workspace.currency,
+          dueDate: new Date(Date.now() + dueInDays * 86_400_000).toISOString().slice(0, 10),
+          status: 'DUE',
+          payToken: newPayToken(),
+          createdByUserId: adminId,
+        }),
+      );
+    }
   });
   return {
     workspaceId: workspace.id,
