@@ -2,8 +2,7 @@ import { eq, type Database } from '@tally/db';
 import type { StripeAccounts } from '../stripe/accounts';
 import type { StripeAccountExpectation } from './payment-mismatches';
 import { DEPLOYMENT_SCOPE, type EventReceipt } from './types';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+import { isTallyId } from '../ids';
 
 /** How to verify a delivery to one webhook URL, or why the URL cannot take one. */
 export type WebhookEndpointResolution =
@@ -43,7 +42,7 @@ export async function resolveWebhookEndpoint({
     }
     return { ok: true, receipt: { scope: DEPLOYMENT_SCOPE, workspaceId: null }, webhookSecret: deployment.webhookSecret, expected: { livemode: deployment.mode === 'live' } };
   }
-  if (!UUID.test(workspaceId)) return { ok: false, httpStatus: 404, error: 'Unknown workspace' };
+  if (!isTallyId(workspaceId)) return { ok: false, httpStatus: 404, error: 'Unknown workspace' };
   const { workspaces } = db.t;
   const [workspace] = await db.q.select({ id: workspaces.id }).from(workspaces).where(eq(workspaces.id, workspaceId)).limit(1);
   if (!workspace) return { ok: false, httpStatus: 404, error: 'Unknown workspace' };

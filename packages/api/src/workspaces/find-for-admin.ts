@@ -1,9 +1,8 @@
 import { and, asc, eq, type Database } from '@tally/db';
+import { isTallyId } from '../ids';
 
 /** The header the SPA sends with the workspace an admin selected (`X-Tally-Workspace: <workspaceId>`). */
 export const WORKSPACE_HEADER = 'x-tally-workspace';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * The workspace a user administers: `workspaceId` when they are its admin, else (no
@@ -11,7 +10,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * (a malformed id included: never queried).
  */
 export async function findWorkspaceForAdmin({ db, userId, workspaceId }: { db: Database; userId: string; workspaceId?: string | null | undefined }) {
-  if (workspaceId && !UUID.test(workspaceId)) return undefined;
+  if (workspaceId && !isTallyId(workspaceId)) return undefined;
   const { workspaces, workspaceMembers } = db.t;
   const [row] = await db.q
     .select({ id: workspaces.id, name: workspaces.name, currency: workspaces.currency })
