@@ -102,4 +102,17 @@ describe.each(testDialects)('audit.list ($name)', ({ create }) => {
     expect(await fail(callerFor(db, stripe, acme.alice, undefined, acme.workspaceId).audit.list({}))).toBe('FORBIDDEN');
     expect(await fail(callerFor(db, stripe, null).audit.list({}))).toBe('UNAUTHORIZED');
   });
+
+  it('a Stripe key or webhook secret typed into an audited value is stored as [redacted]; the action still succeeds', async () => {
+    const caller = callerFor(db, stripe, acme.admin);
+    const key = 'sk_live_pastedIntoADescription_0123456789';
+    const whsec = 'whsec_alsoPasted_abcdef012345';
+    const created = await caller.billingRecord.create({ customerId: acme.alice.customerId, description: `Pasted ${key} and ${whsec} by mistake`, amountMinor: 100, dueDate: '2030-01-01' });
+    const rows = await db.q.select().from(db.t.auditLog);
+    const text = JSON.stringify(rows);
+    expect(text).not.toContain(key);
+    expect(text).not.toContain(whsec);
+    const entry = rows.find((r) => r.targetId === created.id)!;
+    expect(JSON.parse(entry.after!)).toMatchObject({ description: 'Pasted [redacted] and [redacted] by mistake' });
+  });
 });
