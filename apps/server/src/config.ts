@@ -12,7 +12,7 @@ import {
   EMULATOR_DEV_API_KEY,
   EMULATOR_DEV_WEBHOOK_SECRET,
 } from '@tally/stripe-emulator/defaults';
-import { parseSecretKey, type ApiConfig, type SecretKeyring } from '@tally/api';
+import { parsePriceMap, parseSecretKey, PriceMapError, type ApiConfig, type PriceMapEntry, type SecretKeyring } from '@tally/api';
 import { z } from 'zod';
 
 export class ConfigError extends Error {
@@ -96,6 +96,8 @@ export interface ServerConfig {
   secretKeyring: SecretKeyring | null;
   /** Where `secretKeyring` came from. */
   secretKeySource: 'env' | 'development' | 'none';
+  /** STRIPE_PRODUCT_PRICE_MAP: the primary workspace's plans, seeded at start (empty: none). */
+  priceMap: PriceMapEntry[];
   seedDemo: boolean;
   /** Built SPA to serve, or null (development: Vite serves it). */
   webDistDir: string | null;
@@ -160,6 +162,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       MAIL_FROM: z.string().min(3).optional(),
       TALLY_SECRET_ENCRYPTION_KEY: secretKeyText.optional(),
       TALLY_SECRET_ENCRYPTION_KEY_PREVIOUS: secretKeyText.optional(),
+      STRIPE_PRODUCT_PRICE_MAP: z.string().max(20_000).optional(),
     },
     runtimeEnv: env,
     emptyStringAsUndefined: true,
@@ -193,6 +196,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     if (e.TALLY_SECRET_ENCRYPTION_KEY === DEV_SECRET_ENCRYPTION_KEY || e.TALLY_SECRET_ENCRYPTION_KEY_PREVIOUS === DEV_SECRET_ENCRYPTION_KEY) {
       problems.push(`TALLY_SECRET_ENCRYPTION_KEY: is the published development key (generate one: openssl rand -base64 32); ${escape}`);
     }
+  }
+  let priceMap: PriceMapEntry[] = [];
+  try {
+    priceMap = parsePriceMap(e.STRIPE_PRODUCT_PRICE_MAP ?? '');
+  } catch (err) {
+    if (!(err instanceof PriceMapError)) throw err;
+    problems.push(`STRIPE_PRODUCT_PRICE_MAP: ${err.message}`);
   }
   if (e.TALLY_SECRET_ENCRYPTION_KEY_PREVIOUS && !e.TALLY_SECRET_ENCRYPTION_KEY) {
     problems.push('TALLY_SECRET_ENCRYPTION_KEY_PREVIOUS: set without TALLY_SECRET_ENCRYPTION_KEY (the new key values are re-encrypted under)');
@@ -231,6 +241,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     },
     secretKeyring,
     secretKeySource: e.TALLY_SECRET_ENCRYPTION_KEY ? 'env' : secretKeyring ? 'development' : 'none',
+    priceMap,
     seedDemo: e.TALLY_SEED_DEMO ? e.TALLY_SEED_DEMO === 'true' : !production,
     webDistDir: production ? (e.TALLY_WEB_DIST ?? path.join(root, 'apps', 'web', 'dist')) : (e.TALLY_WEB_DIST ?? null),
     api: {

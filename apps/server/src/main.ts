@@ -5,7 +5,7 @@
  * unreachable or failing to migrate, port taken) prints one line to stderr and exits 1, so
  * a supervisor sees the failure and restarts.
  */
-import { DEMO_SIGN_INS, ensurePrimaryWorkspace, pruneWindowCounters, seedDemo } from '@tally/api';
+import { DEMO_SIGN_INS, ensurePrimaryWorkspace, pruneWindowCounters, seedDemo, seedPlansFromPriceMap } from '@tally/api';
 import { createServer, type Server } from 'node:http';
 import { DatabaseStartError, openDatabase } from '@tally/db';
 import { EMULATOR_DEV_WEBHOOK_SECRET } from '@tally/stripe-emulator/defaults';
@@ -32,7 +32,9 @@ async function main() {
   const db = await openDatabase(config.databaseUrl, { logger });
   // Production seeds generated demo passwords (printed below, once) and rotates published ones.
   const seeded = config.seedDemo ? await seedDemo({ db, currency: config.api.topup.currency, environment: config.nodeEnv }) : null;
-  if (!seeded) await ensurePrimaryWorkspace({ db, currency: config.api.topup.currency });
+  const primaryId = seeded?.workspaceId ?? (await ensurePrimaryWorkspace({ db, currency: config.api.topup.currency })).id;
+  // STRIPE_PRODUCT_PRICE_MAP (validated in config.ts): the primary workspace's plans.
+  if (config.priceMap.length > 0) await seedPlansFromPriceMap({ db, workspaceId: primaryId, entries: config.priceMap });
   const stripeAccounts = createServerStripeAccounts(config);
   const services = { db, stripeAccounts, config: config.api, logger };
   const auth = createServerAuth({ db, config, logger });

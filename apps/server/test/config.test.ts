@@ -117,6 +117,26 @@ describe('loadConfig', () => {
       ['SMTP_URL', 'TALLY_SIGN_UP', 'TALLY_TRUST_PROXY', 'TOPUP_MAX_OPEN'],
     );
   });
+  it('STRIPE_PRODUCT_PRICE_MAP: JSON or code=price pairs; a bad entry stops the start naming the variable and the entry', () => {
+    expect(loadConfig({}, '/tmp').priceMap).toEqual([]);
+    expect(loadConfig({ STRIPE_PRODUCT_PRICE_MAP: 'solo=price_1Solo,team=price_1Team' }, '/tmp').priceMap).toEqual([
+      { code: 'solo', priceId: 'price_1Solo' },
+      { code: 'team', priceId: 'price_1Team' },
+    ]);
+    for (const [text, entry] of [
+      ['solo=price_1A,solo=price_1B', '"solo" appears twice'],
+      ['solo=', '"solo" has an empty price id'],
+      ['=price_1A', 'empty plan code'],
+      ['solo=prod_1A', '"prod_1A" is not a Stripe price id'],
+      ['{"solo":', 'not valid JSON'],
+    ] as const) {
+      const problems = problemsOf({ STRIPE_PRODUCT_PRICE_MAP: text });
+      expect(problems).toHaveLength(1);
+      expect(problems[0]).toMatch(/^STRIPE_PRODUCT_PRICE_MAP: /);
+      expect(problems[0]).toContain(entry);
+    }
+  });
+
   it('production without STRIPE_SECRET_KEY has no deployment Stripe (`none`), never the emulator', () => {
     const bare = load({ NODE_ENV: 'production', BETTER_AUTH_SECRET: 'q'.repeat(32) }, '/tmp');
     expect(bare.api.stripeMode).toBe('none');

@@ -44,3 +44,5 @@ export { rotateWorkspaceSecrets, secretsStatus, ROTATE_BATCH_SIZE, type RotateRe
 export type { BillingRecordView, BillingRecordOverpayment } from './billing-records/view';
 export type { PayLinkView } from './billing-records/get-pay-link';
 export type { BillingRecordHandlerArgs } from './webhooks/handlers/billing-record-session';
+export { parsePriceMap, PriceMapError, type PriceMapEntry } from './plans/price-map';
+export { seedPlansFromPriceMap } from './plans/seed-from-price-map';

@@ -21,6 +21,7 @@ export type WorkspaceStripeAccount = typeof pg.workspaceStripeAccounts.$inferSel
 export type BillingRecord = typeof pg.billingRecords.$inferSelect;
 export type BillingRecordCheckout = typeof pg.billingRecordCheckouts.$inferSelect;
 export type AuditLogRow = typeof pg.auditLog.$inferSelect;
+export type Plan = typeof pg.plans.$inferSelect;
 
 export type LedgerEntryKind = LedgerEntry['kind'];
 export type TopupStatus = Topup['status'];

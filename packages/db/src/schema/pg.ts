@@ -37,4 +37,5 @@ export const {
   billingRecords,
   billingRecordCheckouts,
   auditLog,
+  plans,
 } = defineTables(pgKit);

@@ -40,4 +40,5 @@ export const {
   billingRecords,
   billingRecordCheckouts,
   auditLog,
+  plans,
 } = defineTables(sqliteKit);

@@ -472,5 +472,41 @@ export function defineTables(k: SchemaKit) {
     (t) => [k.index('audit_log_workspace_id_created_at_idx').on(t.workspaceId, t.createdAt)],
   );
 
-  return { users, sessions, accounts, verifications, workspaces, workspaceMembers, customers, customerMemberships, ledgerEntries, customerBalances, topups, stripeEvents, rateLimits, emailOutbox, invitations, workspaceStripeAccounts, billingRecords, billingRecordCheckouts, auditLog };
+  // ---- plans ----
+  /**
+   * What a workspace sells (issue 8): one row per plan code, priced by a Stripe Price (monthly,
+   * optionally yearly). Amount and interval come from Stripe (`priceCache`, JSON of the
+   * retrieved price), never typed twice.
+   */
+  const plans = k.table(
+    'plans',
+    {
+      id: k.text().primaryKey(),
+      workspaceId: k.text()
+        .notNull()
+        .references(() => workspaces.id, { onDelete: 'cascade' }),
+      /** Stable identifier used by the API and `STRIPE_PRODUCT_PRICE_MAP` (`solo`, `team`). */
+      code: k.text().notNull(),
+      name: k.text().notNull(),
+      description: k.text().notNull().default(''),
+      /** Feature bullets, a JSON array of strings. */
+      features: k.text().notNull().default('[]'),
+      /** `price_...` billed monthly. */
+      stripePriceId: k.text().notNull(),
+      /** Optional `price_...` billed yearly. */
+      stripeYearlyPriceId: k.text(),
+      perSeat: k.boolean().notNull().default(false),
+      trialDays: k.integer().notNull().default(0),
+      issuesLicenses: k.boolean().notNull().default(false),
+      active: k.boolean().notNull().default(true),
+      /** The Stripe Price as last retrieved (JSON: unit amount in minor units, currency, interval); null until retrieved. */
+      priceCache: k.text(),
+      priceCachedAt: at(),
+      createdAt: createdAt(),
+      updatedAt: createdAt(),
+    },
+    (t) => [k.uniqueIndex('plans_workspace_id_code_key').on(t.workspaceId, t.code)],
+  );
+
+  return { users, sessions, accounts, verifications, workspaces, workspaceMembers, customers, customerMemberships, ledgerEntries, customerBalances, topups, stripeEvents, rateLimits, emailOutbox, invitations, workspaceStripeAccounts, billingRecords, billingRecordCheckouts, auditLog, plans };
 }
