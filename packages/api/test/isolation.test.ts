@@ -111,6 +111,7 @@ const NOT_ADMIN: Record<string, string> = {
   'billingRecord.pay': 'customer or admin of the record; tested below (a foreign record is NOT_FOUND)',
   'payLink.get': 'public, the token is the credential',
   'payLink.pay': 'public, the token is the credential',
+  'plan.list': 'customer; plans-list.test.ts (another workspace\'s customer is NOT_FOUND)',
 };
 
 const procedures = appRouter._def.procedures as unknown as Record<string, AnyProcedure>;

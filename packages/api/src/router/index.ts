@@ -7,6 +7,7 @@ import { customersRouter } from './customers';
 import { ledgerRouter } from './ledger';
 import { meRouter } from './me';
 import { payLinkRouter } from './pay-link';
+import { planRouter } from './plan';
 import { settingsRouter } from './settings';
 import { topupRouter } from './topup';
 
@@ -21,6 +22,7 @@ export const appRouter = createTRPCRouter({
   payLink: payLinkRouter,
   settings: settingsRouter,
   audit: auditRouter,
+  plan: planRouter,
 });
 
 export type AppRouter = typeof appRouter;
