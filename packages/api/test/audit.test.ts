@@ -105,7 +105,7 @@ describe.each(testDialects)('audit.list ($name)', ({ create }) => {
 
   it('a Stripe key or webhook secret typed into an audited value is stored as [redacted]; the action still succeeds', async () => {
     const caller = callerFor(db, stripe, acme.admin);
-    const key = 'sk_live_pastedIntoADescription_0123456789';
+    const key = 'sk_test_pastedIntoADescription_0123456789';
     const whsec = 'whsec_alsoPasted_abcdef012345';
     const created = await caller.billingRecord.create({ customerId: acme.alice.customerId, description: `Pasted ${key} and ${whsec} by mistake`, amountMinor: 100, dueDate: '2030-01-01' });
     const rows = await db.q.select().from(db.t.auditLog);
