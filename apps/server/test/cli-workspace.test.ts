@@ -3,47 +3,20 @@
  * as an operator would (the CLI entry point with a test terminal, one spawned process) on a
  * fresh database of each dialect, in production with no Stripe keys.
  */
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createStripeAccounts, encryptSecret, ensureUserProvisioned, secretKeyId } from '@tally/api';
-import { createDatabase, eq, type Database } from '@tally/db';
+import { eq, type Database } from '@tally/db';
 import { createTestDatabaseUrl, testDialects } from '@tally/db/testing';
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { newId } from '../../../packages/api/src/ids';
-import { runCli } from '../src/cli/index';
+import { runTally, spawnTally, withCliDatabase } from './cli-harness';
 import { DEV_SECRET_ENCRYPTION_KEY } from '../src/config';
 
 vi.setConfig({ testTimeout: 120_000 });
 
-const serverDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const tsx = path.join(serverDir, 'node_modules/.bin/tsx');
-const PUBLIC_URL = 'http://127.0.0.1:3999';
-
-const cliEnv = (url: string, extra: Record<string, string> = {}) => ({ PATH: process.env.PATH, NODE_ENV: 'production', DATABASE_URL: url, TALLY_PUBLIC_URL: PUBLIC_URL, ...extra });
-
-/** `tally <args>` in a child process, as an operator runs it. */
-function tallySpawned(args: string[], url: string) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(tsx, ['src/cli/index.ts', ...args], { cwd: serverDir, env: cliEnv(url), stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-/** `runCli` in this process with the operator's environment; output captured. */
-async function tally(args: string[], url: string, env: Record<string, string> = {}) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runCli(['node', 'tally', ...args], { out: (l) => out.push(l), err: (l) => err.push(l), readStdin: async () => '', env: cliEnv(url, env) });
-  return { code, stdout: out.map((l) => `${l}\n`).join(''), stderr: err.map((l) => `${l}\n`).join('') };
-}
+const tallySpawned = (args: string[], url: string) => spawnTally(args, { url });
+const tally = (args: string[], url: string, env: Record<string, string> = {}) => runTally(args, { url, env });
 
 describe.each(testDialects)('pnpm tally workspace / secrets ($name)', ({ name: dialect }) => {
   let database: { url: string; drop(): Promise<void> };
@@ -55,14 +28,7 @@ describe.each(testDialects)('pnpm tally workspace / secrets ($name)', ({ name: d
   });
 
   /** Open the CLI's database in this process (after the CLI closed it: PGlite has one owner). */
-  async function inspect<T>(fn: (db: Database) => Promise<T>): Promise<T> {
-    const db = await createDatabase(database.url);
-    try {
-      return await fn(db);
-    } finally {
-      await db.close();
-    }
-  }
+  const inspect = <T>(fn: (db: Database) => Promise<T>) => withCliDatabase(database.url, fn);
   const snapshot = (db: Database) =>
     Promise.all([db.q.select().from(db.t.workspaces), db.q.select().from(db.t.workspaceMembers), db.q.select().from(db.t.invitations), db.q.select().from(db.t.auditLog)]);
 

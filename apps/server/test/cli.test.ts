@@ -2,51 +2,20 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createAuth } from '@tally/api';
-import { createDatabase, eq, type Database } from '@tally/db';
+import { eq, type Database } from '@tally/db';
 import { createTestDatabaseUrl, testDialects } from '@tally/db/testing';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { runCli } from '../src/cli/index';
+import { PUBLIC_URL, runTally, spawnTally, withCliDatabase } from './cli-harness';
 
 // Each case spawns the CLI (tsx compiles it on start): slower than an in-process call.
 vi.setConfig({ testTimeout: 120_000 });
 
 const serverDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const tsx = path.join(serverDir, 'node_modules/.bin/tsx');
-const PUBLIC_URL = 'http://127.0.0.1:3999';
 const STRONG = 'quartz lantern orbit meadow 42';
 
-const cliEnv = (url: string) => ({ PATH: process.env.PATH, NODE_ENV: 'production', DATABASE_URL: url, TALLY_PUBLIC_URL: PUBLIC_URL });
-
-/**
- * Run `tally <args>` as an operator would (a child process), in production with no Stripe keys.
- * Each spawn costs seconds (tsx compiles the CLI at start), so the many-case tests below run
- * the same entry point in process (`runCli`, same argv, env and exit code).
- */
-function tally(args: string[], { url, stdin }: { url: string; stdin?: string }) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(tsx, ['src/cli/index.ts', ...args], {
-      cwd: serverDir,
-      // Production, and none of STRIPE_SECRET_KEY / STRIPE_WEBHOOK_SECRET / BETTER_AUTH_SECRET.
-      env: cliEnv(url),
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(stdin ?? '');
-  });
-}
-
-/** `runCli` in this process with the child's environment; output captured. */
-async function tallyInProcess(args: string[], { url, stdin }: { url: string; stdin?: string }) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runCli(['node', 'tally', ...args], { out: (l) => out.push(l), err: (l) => err.push(l), readStdin: async () => stdin ?? '', env: cliEnv(url) });
-  return { code, stdout: out.map((l) => `${l}\n`).join(''), stderr: err.map((l) => `${l}\n`).join('') };
-}
+/** Run `tally <args>` as an operator would (a child process); the many-case tests below run the same entry point in process. */
+const tally = spawnTally;
+const tallyInProcess = runTally;
 
 describe.each(testDialects)('pnpm tally admin create ($name)', ({ name: dialect }) => {
   let database: { url: string; drop(): Promise<void> };
@@ -58,14 +27,7 @@ describe.each(testDialects)('pnpm tally admin create ($name)', ({ name: dialect 
   });
 
   /** Open the CLI's database in this process (after the CLI exited: PGlite has one owner). */
-  async function inspect<T>(fn: (db: Database) => Promise<T>): Promise<T> {
-    const db = await createDatabase(database.url);
-    try {
-      return await fn(db);
-    } finally {
-      await db.close();
-    }
-  }
+  const inspect = <T>(fn: (db: Database) => Promise<T>) => withCliDatabase(database.url, fn);
   const authOn = (db: Database) => createAuth({ db, secret: 'c'.repeat(32), baseURL: PUBLIC_URL, trustedOrigins: [PUBLIC_URL], adminEmails: [] });
   const snapshot = (db: Database) =>
     Promise.all([
