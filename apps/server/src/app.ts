@@ -21,6 +21,8 @@ import { errorHandler, loggableError } from './http/errors';
 import { assignRequestId, requestIdOf } from './http/request-id';
 import { securityHeaders } from './http/security-headers';
 import { serveSpa } from './http/static-spa';
+import { customerAccessRoutes } from './http/customer-access';
+import { licenseVerifyRoutes } from './http/license-verify';
 import { stripeWebhookRoutes } from './http/stripe-webhook';
 import { sessionOf, trpcGuards } from './http/trpc-guards';
 
@@ -67,6 +69,9 @@ export function createApp({ services, auth, webDistDir, trustProxy = false, publ
   app.use(securityHeaders({ publicUrl }));
 
   app.use(stripeWebhookRoutes(services));
+  // Server-to-server API (`/api/v1`): API keys or license keys, never cookies; each route parses its own JSON body.
+  app.use(customerAccessRoutes(services));
+  app.use(licenseVerifyRoutes(services));
 
   // better-auth reads the client IP only from CLIENT_IP_HEADER, set here from req.ip (which
   // honours `trust proxy`) after dropping any value the client sent; its bodies are parsed

@@ -155,6 +155,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       TALLY_TRUST_PROXY: trustProxy.default(false),
       TALLY_SIGN_UP: z.enum(['open', 'invite']).default('open'),
       TOPUP_MAX_OPEN: z.coerce.number().int().min(1).max(1000).default(5),
+      TALLY_DUNNING_GRACE_DAYS: z.coerce.number().int('must be a whole number of days').min(0).max(365).default(7),
       SMTP_URL: z
         .string()
         .refine((s) => /^smtps?:\/\/[^\s]+$/.test(s) && URL.canParse(s), 'must be an smtp:// or smtps:// URL, e.g. smtps://user:pass@smtp.example.com:465')
@@ -250,6 +251,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       webUrl,
       signUp: e.TALLY_SIGN_UP,
       maxOpenTopups: e.TOPUP_MAX_OPEN,
+      dunningGraceDays: e.TALLY_DUNNING_GRACE_DAYS,
       topup: { minMinor: e.TOPUP_MIN_MINOR, maxMinor: e.TOPUP_MAX_MINOR, currency: e.TALLY_CURRENCY },
       allowedFrontendOrigins: e.ALLOWED_FRONTEND_ORIGINS ?? defaultOrigins,
       stripeMode,

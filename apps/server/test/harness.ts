@@ -28,6 +28,7 @@ export const testApiConfig: ApiConfig = {
   webUrl: 'http://127.0.0.1',
   signUp: 'open',
   maxOpenTopups: 5,
+  dunningGraceDays: 7,
   topup: { minMinor: 50, maxMinor: 1_000_000, currency: 'usd' },
   allowedFrontendOrigins: [ORIGIN],
   stripeMode: 'emulator',

@@ -46,3 +46,6 @@ export type { PayLinkView } from './billing-records/get-pay-link';
 export type { BillingRecordHandlerArgs } from './webhooks/handlers/billing-record-session';
 export { parsePriceMap, PriceMapError, type PriceMapEntry } from './plans/price-map';
 export { seedPlansFromPriceMap } from './plans/seed-from-price-map';
+export { seedDemoPlans, DEMO_PLANS, demoPriceLookupKey } from './plans/seed-demo-plans';
+export { deriveAccess, type Access, type AccessLevel } from './subscriptions/access';
+export { accessForCustomer, stripeNowFor, type CustomerAccess } from './subscriptions/customer-access';

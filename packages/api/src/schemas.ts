@@ -117,3 +117,7 @@ export const TopupBySessionInput = z.object({ sessionId: checkoutSessionIdSchema
 export * from './schemas/billing-records';
 export * from './schemas/customers';
 export * from './schemas/settings';
+export * from './schemas/subscriptions';
+export * from './schemas/invoices';
+export * from './schemas/licenses';
+export * from './schemas/api-keys';

@@ -23,6 +23,8 @@ export interface ApiConfig {
   publicUrl: string;
   /** Where users open the SPA (pay links `/pay/<token>`), no trailing slash; the public URL in production. */
   webUrl: string;
+  /** Days a `past_due` subscription keeps access after its first failed payment (TALLY_DUNNING_GRACE_DAYS, default 7). */
+  dunningGraceDays: number;
 }
 
 /** Long-lived dependencies shared by every request. */

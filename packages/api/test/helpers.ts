@@ -18,6 +18,7 @@ export const testConfig: ApiConfig = {
   webUrl: 'http://localhost:5173',
   signUp: 'open',
   maxOpenTopups: 5,
+  dunningGraceDays: 7,
   topup: { minMinor: 50, maxMinor: 1_000_000, currency: 'usd' },
   allowedFrontendOrigins: [ORIGIN],
   stripeMode: 'emulator',

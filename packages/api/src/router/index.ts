@@ -10,6 +10,10 @@ import { payLinkRouter } from './pay-link';
 import { planRouter } from './plan';
 import { settingsRouter } from './settings';
 import { topupRouter } from './topup';
+import { subscriptionRouter } from './subscription';
+import { billingRouter } from './billing';
+import { licenseRouter } from './license';
+import { invoiceRouter } from './invoice';
 
 export const appRouter = createTRPCRouter({
   me: meRouter,
@@ -23,6 +27,10 @@ export const appRouter = createTRPCRouter({
   settings: settingsRouter,
   audit: auditRouter,
   plan: planRouter,
+  subscription: subscriptionRouter,
+  billing: billingRouter,
+  license: licenseRouter,
+  invoice: invoiceRouter,
 });
 
 export type AppRouter = typeof appRouter;

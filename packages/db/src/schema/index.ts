@@ -22,6 +22,10 @@ export type BillingRecord = typeof pg.billingRecords.$inferSelect;
 export type BillingRecordCheckout = typeof pg.billingRecordCheckouts.$inferSelect;
 export type AuditLogRow = typeof pg.auditLog.$inferSelect;
 export type Plan = typeof pg.plans.$inferSelect;
+export type Subscription = typeof pg.subscriptions.$inferSelect;
+export type Invoice = typeof pg.invoices.$inferSelect;
+export type License = typeof pg.licenses.$inferSelect;
+export type ApiKey = typeof pg.apiKeys.$inferSelect;
 
 export type LedgerEntryKind = LedgerEntry['kind'];
 export type TopupStatus = Topup['status'];

@@ -38,4 +38,9 @@ export const {
   billingRecordCheckouts,
   auditLog,
   plans,
+  subscriptions,
+  invoices,
+  stripeTestClocks,
+  licenses,
+  apiKeys,
 } = defineTables(pgKit);

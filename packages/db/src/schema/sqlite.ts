@@ -41,4 +41,9 @@ export const {
   billingRecordCheckouts,
   auditLog,
   plans,
+  subscriptions,
+  invoices,
+  stripeTestClocks,
+  licenses,
+  apiKeys,
 } = defineTables(sqliteKit);

@@ -508,5 +508,189 @@ export function defineTables(k: SchemaKit) {
     (t) => [k.uniqueIndex('plans_workspace_id_code_key').on(t.workspaceId, t.code)],
   );
 
-  return { users, sessions, accounts, verifications, workspaces, workspaceMembers, customers, customerMemberships, ledgerEntries, customerBalances, topups, stripeEvents, rateLimits, emailOutbox, invitations, workspaceStripeAccounts, billingRecords, billingRecordCheckouts, auditLog, plans };
+  // ---- subscriptions (Stripe Billing mirrors) ----
+  /**
+   * Tally's mirror of a Stripe Subscription of one of its customers, written only by webhook
+   * handlers (and the re-read they do). `syncedAtMs` orders writes: a write lands only when its
+   * source is newer (event `created` x 1000 from a payload, or the time Tally started re-reading
+   * the object from Stripe), so a stale event never moves the row backwards.
+   */
+  const subscriptions = k.table(
+    'subscriptions',
+    {
+      id: k.text().primaryKey(),
+      workspaceId: k.text()
+        .notNull()
+        .references(() => workspaces.id),
+      customerId: k.text()
+        .notNull()
+        .references(() => customers.id),
+      stripeSubscriptionId: k.text().notNull(),
+      stripeCustomerId: k.text().notNull(),
+      /** The plan whose monthly or yearly price is the subscription's first item; null for a price no plan has. */
+      planId: k.text().references(() => plans.id),
+      stripePriceId: k.text(),
+      /** Stripe's status: incomplete, incomplete_expired, trialing, active, past_due, canceled, unpaid, paused. */
+      status: k.text().notNull(),
+      /** The first item's quantity (seats; 1 for flat plans). */
+      seats: k.integer().notNull().default(1),
+      currency: k.text(),
+      currentPeriodStart: at(),
+      currentPeriodEnd: at(),
+      trialStart: at(),
+      trialEnd: at(),
+      cancelAtPeriodEnd: k.boolean().notNull().default(false),
+      cancelAt: at(),
+      canceledAt: at(),
+      endedAt: at(),
+      latestStripeInvoiceId: k.text(),
+      /** When the first failed payment of the invoice that made it past due was attempted (Stripe's clock); null when not past due. */
+      pastDueSince: at(),
+      /** `clock_...` when the customer lives on a Stripe test clock (its time is `stripe_test_clocks.frozen_time`). */
+      stripeTestClockId: k.text(),
+      livemode: k.boolean().notNull().default(false),
+      stripeCreated: at(),
+      /** Ordering guard (ms): the source time of the write that produced this row. */
+      syncedAtMs: k.int64().notNull().default(0),
+      createdAt: createdAt(),
+      updatedAt: createdAt(),
+    },
+    (t) => [
+      k.uniqueIndex('subscriptions_workspace_id_stripe_subscription_id_key').on(t.workspaceId, t.stripeSubscriptionId),
+      k.index('subscriptions_customer_id_idx').on(t.customerId),
+    ],
+  );
+
+  /** Tally's mirror of a Stripe Invoice of one of its customers (subscription or not). Same ordering guard as `subscriptions`. */
+  const invoices = k.table(
+    'invoices',
+    {
+      id: k.text().primaryKey(),
+      workspaceId: k.text()
+        .notNull()
+        .references(() => workspaces.id),
+      customerId: k.text()
+        .notNull()
+        .references(() => customers.id),
+      stripeInvoiceId: k.text().notNull(),
+      /** `sub_...` from `parent.subscription_details.subscription` (current API) or `subscription` (older). */
+      stripeSubscriptionId: k.text(),
+      number: k.text(),
+      /** draft, open, paid, void, uncollectible. */
+      status: k.text().notNull(),
+      billingReason: k.text(),
+      currency: k.text().notNull(),
+      totalMinor: minor().notNull().default(0),
+      amountDueMinor: minor().notNull().default(0),
+      amountPaidMinor: minor().notNull().default(0),
+      amountRemainingMinor: minor().notNull().default(0),
+      hostedInvoiceUrl: k.text(),
+      invoicePdfUrl: k.text(),
+      periodStart: at(),
+      periodEnd: at(),
+      /** JSON array of at most 20 `{ description, amountMinor, quantity }` from the invoice's lines. */
+      linesSummary: k.text().notNull().default('[]'),
+      attemptCount: k.integer().notNull().default(0),
+      nextPaymentAttemptAt: at(),
+      /** First failed payment attempt (Stripe's clock: `status_transitions.finalized_at` of an automatically charged invoice). */
+      firstFailedAt: at(),
+      /** The last attempt needs the customer (3-D Secure) at `hostedInvoiceUrl`. */
+      paymentActionRequired: k.boolean().notNull().default(false),
+      finalizedAt: at(),
+      paidAt: at(),
+      voidedAt: at(),
+      livemode: k.boolean().notNull().default(false),
+      stripeCreated: at(),
+      syncedAtMs: k.int64().notNull().default(0),
+      createdAt: createdAt(),
+      updatedAt: createdAt(),
+    },
+    (t) => [
+      k.uniqueIndex('invoices_workspace_id_stripe_invoice_id_key').on(t.workspaceId, t.stripeInvoiceId),
+      k.index('invoices_customer_id_stripe_created_idx').on(t.customerId, t.stripeCreated),
+      k.index('invoices_stripe_subscription_id_idx').on(t.stripeSubscriptionId),
+    ],
+  );
+
+  /** A Stripe test clock's time, from `test_helpers.test_clock.*` events: the "now" of its customers' subscriptions. */
+  const stripeTestClocks = k.table(
+    'stripe_test_clocks',
+    {
+      workspaceId: k.text()
+        .notNull()
+        .references(() => workspaces.id),
+      stripeTestClockId: k.text().notNull(),
+      frozenTime: at().notNull(),
+      updatedAt: createdAt(),
+    },
+    (t) => [k.primaryKey({ columns: [t.workspaceId, t.stripeTestClockId] })],
+  );
+
+  /**
+   * License keys issued for a licensing plan's subscription, one per seat. The key is stored as
+   * a SHA-256 hash; the full key is kept encrypted (`keyCiphertext`, the secrets keyring) only
+   * until the customer has seen it once (`revealedAt`), then erased.
+   */
+  const licenses = k.table(
+    'licenses',
+    {
+      id: k.text().primaryKey(),
+      workspaceId: k.text()
+        .notNull()
+        .references(() => workspaces.id),
+      customerId: k.text()
+        .notNull()
+        .references(() => customers.id),
+      subscriptionId: k.text()
+        .notNull()
+        .references(() => subscriptions.id),
+      planId: k.text().references(() => plans.id),
+      /** 1, 2, ... in issue order per subscription: the newest (highest) are revoked first when seats drop. */
+      sequence: k.integer().notNull(),
+      /** SHA-256 (hex) of the normalized key. */
+      keyHash: k.text().notNull().unique(),
+      /** The key's last group, for the masked display. */
+      keyLast4: k.text().notNull(),
+      keyCiphertext: k.text(),
+      revealedAt: at(),
+      /** active, suspended, revoked. */
+      status: k.text().notNull(),
+      /** Bound by the first verify that sends one. */
+      fingerprint: k.text(),
+      lastVerifiedAt: at(),
+      suspendedAt: at(),
+      revokedAt: at(),
+      createdAt: createdAt(),
+      updatedAt: createdAt(),
+    },
+    (t) => [
+      k.uniqueIndex('licenses_subscription_id_sequence_key').on(t.subscriptionId, t.sequence),
+      k.index('licenses_customer_id_idx').on(t.customerId),
+    ],
+  );
+
+  /** Workspace API keys for other backends (`Authorization: Bearer tly_...`), stored as SHA-256 hashes. */
+  const apiKeys = k.table(
+    'api_keys',
+    {
+      id: k.text().primaryKey(),
+      workspaceId: k.text()
+        .notNull()
+        .references(() => workspaces.id),
+      name: k.text().notNull(),
+      /** `live` or `test` (the `tly_live_` / `tly_test_` prefix). */
+      mode: k.text().notNull(),
+      /** What is shown in lists: the prefix and the first characters (`tly_test_Ab3dE`). */
+      displayPrefix: k.text().notNull(),
+      /** SHA-256 (hex) of the whole key. */
+      keyHash: k.text().notNull().unique(),
+      createdByUserId: k.text(),
+      lastUsedAt: at(),
+      revokedAt: at(),
+      createdAt: createdAt(),
+    },
+    (t) => [k.index('api_keys_workspace_id_idx').on(t.workspaceId)],
+  );
+
+  return { users, sessions, accounts, verifications, workspaces, workspaceMembers, customers, customerMemberships, ledgerEntries, customerBalances, topups, stripeEvents, rateLimits, emailOutbox, invitations, workspaceStripeAccounts, billingRecords, billingRecordCheckouts, auditLog, plans, subscriptions, invoices, stripeTestClocks, licenses, apiKeys };
 }
