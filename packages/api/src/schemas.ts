@@ -121,3 +121,4 @@ export * from './schemas/subscriptions';
 export * from './schemas/invoices';
 export * from './schemas/licenses';
 export * from './schemas/api-keys';
+export * from './schemas/plans';

@@ -35,6 +35,7 @@ interface Tenant {
   eventId: string;
   emailId: string;
   stripeAccountMarker: string;
+  planId: string;
 }
 
 interface AdminEntry {
@@ -69,6 +70,11 @@ const ADMIN_TABLE: Record<string, AdminEntry> = {
   'customers.adjustBalance': {
     input: (own) => ({ customerId: own.customerId, amountMinor: 100, reason: 'isolation' }),
     foreign: (_o, other) => ({ customerId: other.customerId, amountMinor: 100, reason: 'isolation' }),
+  },
+  'plan.adminList': { input: () => undefined, reads: [() => undefined] },
+  'plan.save': {
+    input: (own) => ({ planId: own.planId, code: 'isolation', name: 'Isolation', stripePriceId: 'price_isolation123' }),
+    foreign: (_o, other) => ({ planId: other.planId, code: 'isolation', name: 'Isolation', stripePriceId: 'price_isolation123' }),
   },
   'audit.list': { input: () => ({}), reads: [() => ({ limit: 100 }), (_o, other) => ({ limit: 100, cursor: other.entryId })] },
   'billingRecord.create': {
@@ -166,7 +172,10 @@ async function seedTenant(db: Database, label: string): Promise<Tenant> {
     savedByUserId: s.admin.userId,
     savedAt: new Date(),
   });
+  const planId = newId();
+  await db.q.insert(t.plans).values({ id: planId, workspaceId: s.workspaceId, code: `${label}-plan`, name: `${label} plan`, stripePriceId: `price_${label}isolation` });
   return {
+    planId,
     workspaceId: s.workspaceId,
     admin: s.admin,
     member: s.alice,
@@ -203,6 +212,7 @@ async function stateOf(db: Database, tenant: Tenant) {
         .orderBy(t.customerMemberships.id),
     ),
     audit: await rows(db.q.select().from(t.auditLog).where(eq(t.auditLog.workspaceId, ws)).orderBy(t.auditLog.id)),
+    plans: await rows(db.q.select().from(t.plans).where(eq(t.plans.workspaceId, ws)).orderBy(t.plans.id)),
     stripe: await rows(db.q.select().from(t.workspaceStripeAccounts).where(eq(t.workspaceStripeAccounts.workspaceId, ws))),
     emails: await rows(db.q.select({ n: sql<number>`count(*)`.mapWith(Number) }).from(t.emailOutbox).where(and(eq(t.emailOutbox.workspaceId, ws)))),
   };
@@ -223,6 +233,7 @@ const markersOf = (tenant: Tenant) => [
   tenant.eventId,
   tenant.emailId,
   tenant.stripeAccountMarker,
+  tenant.planId,
 ];
 
 describe('the isolation table', () => {

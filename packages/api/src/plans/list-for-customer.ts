@@ -36,6 +36,13 @@ export interface PlanView {
   price: PlanPrice | null;
 }
 
+/** What admins also see: whether customers can pick it, and the Stripe Price ids it bills. */
+export interface AdminPlanView extends PlanView {
+  active: boolean;
+  stripePriceId: string;
+  stripeYearlyPriceId: string | null;
+}
+
 /** A recurring Price's amount and interval (stripe.com/docs/api/prices/object), or null. */
 function priceOf(price: Stripe.Price): PlanPrice | null {
   const parsed = CachedPrice.safeParse({
@@ -63,23 +70,39 @@ function features(text: string): string[] {
  * (unreachable, deleted, not recurring) leaves `price` null, logged, never an error: the
  * plan list still renders.
  */
-export async function listPlansForWorkspace({
+export async function listPlansForWorkspace(opts: { db: Database; stripeAccounts: StripeAccounts; logger: Logger; workspaceId: string; now?: Date }): Promise<PlanView[]> {
+  const views = await listPlans({ ...opts, includeInactive: false });
+  return views.map(({ active: _a, stripePriceId: _p, stripeYearlyPriceId: _y, ...view }) => view);
+}
+
+/** Every plan of the workspace, inactive ones too, as admins see them (same price rules as `listPlansForWorkspace`). */
+export async function listPlansForAdmin(opts: { db: Database; stripeAccounts: StripeAccounts; logger: Logger; workspaceId: string; now?: Date }): Promise<AdminPlanView[]> {
+  return listPlans({ ...opts, includeInactive: true });
+}
+
+async function listPlans({
   db,
   stripeAccounts,
   logger,
   workspaceId,
+  includeInactive,
   now = new Date(),
 }: {
   db: Database;
   stripeAccounts: StripeAccounts;
   logger: Logger;
   workspaceId: string;
+  includeInactive: boolean;
   now?: Date;
-}): Promise<PlanView[]> {
+}): Promise<AdminPlanView[]> {
   const { plans } = db.t;
-  const rows = await db.q.select().from(plans).where(and(eq(plans.workspaceId, workspaceId), eq(plans.active, true))).orderBy(asc(plans.code));
+  const rows = await db.q
+    .select()
+    .from(plans)
+    .where(includeInactive ? eq(plans.workspaceId, workspaceId) : and(eq(plans.workspaceId, workspaceId), eq(plans.active, true)))
+    .orderBy(asc(plans.code));
   let stripe: Stripe | null | undefined;
-  const views: PlanView[] = [];
+  const views: AdminPlanView[] = [];
   for (const row of rows) {
     const cached = row.priceCache && row.priceCachedAt && now.getTime() - row.priceCachedAt.getTime() < PRICE_CACHE_TTL_MS ? CachedPrice.safeParse(JSON.parse(row.priceCache)) : null;
     let price: PlanPrice | null = cached?.success ? cached.data : null;
@@ -108,6 +131,9 @@ export async function listPlansForWorkspace({
       trialDays: row.trialDays,
       issuesLicenses: row.issuesLicenses,
       price,
+      active: row.active,
+      stripePriceId: row.stripePriceId,
+      stripeYearlyPriceId: row.stripeYearlyPriceId,
     });
   }
   return views;

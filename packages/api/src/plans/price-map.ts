@@ -3,6 +3,7 @@
  * (`{"solo":"price_...","team":"price_..."}`) or `code=price_...` pairs separated by commas
  * (`solo=price_...,team=price_...`). Pure: the server's config validation calls it.
  */
+import { PLAN_CODE_PATTERN as CODE, STRIPE_PRICE_ID_PATTERN as PRICE_ID } from '../schemas/plans';
 
 /** One plan code and its monthly Stripe Price id. */
 export interface PriceMapEntry {
@@ -12,8 +13,6 @@ export interface PriceMapEntry {
   priceId: string;
 }
 
-const CODE = /^[a-z0-9][a-z0-9_-]{0,39}$/;
-const PRICE_ID = /^price_[A-Za-z0-9_]{1,255}$/;
 
 /** The map is malformed; `message` names the bad entry, never more than 80 characters of it. */
 export class PriceMapError extends Error {
