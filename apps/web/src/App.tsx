@@ -4,6 +4,7 @@ import { RequireAdmin, RequireAuth, RequireCustomer } from './components/guards'
 import { StripeModeBanner } from './components/StripeModeBanner';
 import { AdminActivityPage } from './pages/AdminActivityPage';
 import { AdminAuditPage } from './pages/AdminAuditPage';
+import { AdminPlansPage } from './pages/AdminPlansPage';
 import { AdminBillingRecordsPage } from './pages/AdminBillingRecordsPage';
 import { AdminCustomerPage } from './pages/AdminCustomerPage';
 import { AdminCustomersPage } from './pages/AdminCustomersPage';
@@ -46,6 +47,7 @@ export function App() {
               <Route path="admin/customers" element={<AdminCustomersPage />} />
               <Route path="admin/customers/:customerId" element={<AdminCustomerPage />} />
               <Route path="admin/billing-records" element={<AdminBillingRecordsPage />} />
+              <Route path="admin/plans" element={<AdminPlansPage />} />
               <Route path="admin/audit" element={<AdminAuditPage />} />
               <Route path="admin/emails" element={<AdminEmailsPage />} />
               <Route path="admin/settings/stripe" element={<AdminStripeSettingsPage />} />

@@ -61,6 +61,9 @@ export function Layout() {
                 <NavLink to="/admin/billing-records" className="nav-link">
                   Billing records
                 </NavLink>
+                <NavLink to="/admin/plans" className="nav-link">
+                  Plans
+                </NavLink>
                 <NavLink to="/admin/audit" className="nav-link">
                   Audit
                 </NavLink>
