@@ -140,11 +140,10 @@ export function withTotals(invoice: Stripe.Invoice): Stripe.Invoice {
   };
 }
 
-/** Stores a new `draft` invoice with `lines` and pending invoice `items` (now invoiced), and emits `invoice.created`. */
-export function createDraftInvoice(op: BillingOp, input: NewInvoice, lines: readonly LineInput[] = [], items: readonly Stripe.InvoiceItem[] = []): Stripe.Invoice {
+/** A `draft` invoice `id` created at `now` (unix seconds), without lines or totals; stores nothing. */
+export function buildInvoice(id: string, now: number, input: NewInvoice): Stripe.Invoice {
   const { customer, subscription } = input;
-  const id = billingId('in');
-  const invoice: Stripe.Invoice = {
+  return {
     id,
     object: 'invoice',
     account_country: 'US',
@@ -163,7 +162,7 @@ export function createDraftInvoice(op: BillingOp, input: NewInvoice, lines: read
     automatically_finalizes_at: input.automaticallyFinalizesAt,
     billing_reason: input.billingReason,
     collection_method: input.collectionMethod,
-    created: op.now,
+    created: now,
     currency: input.currency,
     custom_fields: null,
     customer: customer.id,
@@ -180,7 +179,7 @@ export function createDraftInvoice(op: BillingOp, input: NewInvoice, lines: read
     default_tax_rates: [],
     description: input.description,
     discounts: [],
-    due_date: input.collectionMethod === 'send_invoice' ? op.now + (input.daysUntilDue ?? 30) * 86_400 : null,
+    due_date: input.collectionMethod === 'send_invoice' ? now + (input.daysUntilDue ?? 30) * 86_400 : null,
     effective_at: null,
     ending_balance: null,
     footer: null,
@@ -220,8 +219,14 @@ export function createDraftInvoice(op: BillingOp, input: NewInvoice, lines: read
     total_excluding_tax: 0,
     total_pretax_credit_amounts: [],
     total_taxes: [],
-    webhooks_delivered_at: op.now,
+    webhooks_delivered_at: now,
   };
+}
+
+/** Stores a new `draft` invoice with `lines` and pending invoice `items` (now invoiced), and emits `invoice.created`. */
+export function createDraftInvoice(op: BillingOp, input: NewInvoice, lines: readonly LineInput[] = [], items: readonly Stripe.InvoiceItem[] = []): Stripe.Invoice {
+  const id = billingId('in');
+  const invoice = buildInvoice(id, op.now, input);
   invoice.lines.data = [
     ...lines.map((line) => buildLine(id, line)),
     ...items.map((item) => {

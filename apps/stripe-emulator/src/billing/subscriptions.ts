@@ -112,13 +112,14 @@ export function currentPeriod(subscription: Stripe.Subscription): { start: numbe
   return { start: item?.current_period_start ?? subscription.start_date, end: item?.current_period_end ?? subscription.start_date };
 }
 
-function recurringOf(subscription: Stripe.Subscription): { interval: Interval; count: number } {
+/** The billing interval of a subscription (that of its first item's price). */
+export function recurringOf(subscription: Stripe.Subscription): { interval: Interval; count: number } {
   const recurring = subscription.items.data[0]?.price.recurring;
   return { interval: (recurring?.interval ?? 'month') as Interval, count: recurring?.interval_count ?? 1 };
 }
 
 /** The end of the billing period that starts at `start` for a subscription anchored at `anchor`. */
-function periodEndAfter(anchor: number, interval: Interval, count: number, start: number): number {
+export function periodEndAfter(anchor: number, interval: Interval, count: number, start: number): number {
   let n = 1;
   let end = addIntervals(anchor, interval, count, n);
   while (end <= start) end = addIntervals(anchor, interval, count, (n += 1));
@@ -126,7 +127,7 @@ function periodEndAfter(anchor: number, interval: Interval, count: number, start
 }
 
 /** Invoice lines billing `items` in advance for `period` (licensed) or in arrears for `usagePeriod` (metered). */
-function itemLines(
+export function itemLines(
   ctx: EmulatorContext,
   subscription: Stripe.Subscription,
   items: readonly Stripe.SubscriptionItem[],
@@ -516,31 +517,55 @@ function prorationItem(
   return invoiceItem;
 }
 
+/** One proration of an item change: what becomes a pending proration invoice item. */
+export interface Proration {
+  /** The subscription item it is for (the old one for a credit, the new one for a charge). */
+  item: Stripe.SubscriptionItem;
+  /** Minor units: negative for the unused time of the old item, positive for the remaining time of the new one. */
+  amount: number;
+  description: string;
+  /** `[proration date, end of the current period)`, unix seconds. */
+  period: { start: number; end: number };
+}
+
+/** What a list of item changes does to a subscription, computed without storing anything (see {@link changeItems}). */
+export interface ItemChangePlan {
+  /** The current period `[start, end)`, unix seconds. */
+  period: { start: number; end: number };
+  /** The items after the changes (added items have new `si_` ids). */
+  items: Stripe.SubscriptionItem[];
+  /** The prorations at the proration date, in the order they are created. */
+  prorations: Proration[];
+  /** Whether the billing interval changes (Stripe then restarts the cycle now and invoices at once). */
+  intervalChanged: boolean;
+}
+
 /**
- * Applies item changes (https://docs.stripe.com/billing/subscriptions/change-price): new prices
- * and quantities take effect now. With `create_prorations` (default) the unused time of the old
- * item is credited and the remaining time of the new one charged as pending invoice items
- * (added to the next invoice); `always_invoice` invoices them now; `none` creates none. A
- * change of billing interval restarts the period now and invoices it at once, as Stripe does.
- * Trialing subscriptions and metered items are not prorated. `patch` holds the other fields the
- * same update changes (one `customer.subscription.updated` covers all).
+ * Computes item changes (https://docs.stripe.com/billing/subscriptions/prorations): the new
+ * items and, for each change of price or quantity, the credit for the unused time of the old
+ * item and the charge for the remaining time of the new one, prorated to the second at
+ * `prorationAt` (`proration_date`, https://docs.stripe.com/api/subscriptions/update#update_subscription-proration_date;
+ * usually `now`). Pure: both {@link changeItems} and the invoice preview use it, so a previewed
+ * proration is the one an update at the same proration date creates.
  */
-export function changeItems(
-  op: BillingOp,
+export function planItemChanges(
+  ctx: EmulatorContext,
   subscription: Stripe.Subscription,
   changes: readonly ItemChange[],
-  prorationBehavior: ProrationBehavior,
-  patch: Partial<Stripe.Subscription> = {},
-): Stripe.Subscription {
-  const { ctx, now } = op;
+  at: { now: number; prorationAt: number },
+): ItemChangePlan {
+  const { now, prorationAt } = at;
   const period = currentPeriod(subscription);
+  const span = { start: prorationAt, end: period.end };
+  const after = prorationDate(prorationAt);
   let items = [...subscription.items.data];
-  const prorations: Array<{ item: Stripe.SubscriptionItem; amount: number; description: string }> = [];
+  const prorations: Proration[] = [];
+  const push = (item: Stripe.SubscriptionItem, amount: number, description: string) => prorations.push({ item, amount, description, period: span });
   for (const change of changes) {
     const existing = change.id ? items.find((item) => item.id === change.id) : undefined;
     if (existing && change.deleted) {
       items = items.filter((item) => item.id !== existing.id);
-      prorations.push({ item: existing, amount: -prorationAmounts(existing, null, period, now).credit, description: `Unused time on ${productName(ctx, existing.price)} after ${prorationDate(now)}` });
+      push(existing, -prorationAmounts(existing, null, period, prorationAt).credit, `Unused time on ${productName(ctx, existing.price)} after ${after}`);
       continue;
     }
     if (existing) {
@@ -556,30 +581,54 @@ export function changeItems(
       if (isMetered(price)) delete next.quantity;
       items = items.map((item) => (item.id === existing.id ? next : item));
       if (price.id !== existing.price.id || quantity !== (existing.quantity ?? 1)) {
-        const { credit, debit } = prorationAmounts(existing, next, period, now);
-        if (credit !== 0) prorations.push({ item: existing, amount: -credit, description: `Unused time on ${productName(ctx, existing.price)} after ${prorationDate(now)}` });
-        if (debit !== 0) prorations.push({ item: next, amount: debit, description: `Remaining time on ${quantity} × ${productName(ctx, price)} after ${prorationDate(now)}` });
+        const { credit, debit } = prorationAmounts(existing, next, period, prorationAt);
+        if (credit !== 0) push(existing, -credit, `Unused time on ${productName(ctx, existing.price)} after ${after}`);
+        if (debit !== 0) push(next, debit, `Remaining time on ${quantity} × ${productName(ctx, price)} after ${after}`);
       }
       continue;
     }
     const added = buildItem(subscription.id, { price: change.price!, quantity: change.quantity ?? 1, metadata: change.metadata ?? {} }, period, now);
     items.push(added);
-    const { debit } = prorationAmounts(null, added, period, now);
-    if (debit !== 0) prorations.push({ item: added, amount: debit, description: `Remaining time on ${added.quantity ?? 1} × ${productName(ctx, added.price)} after ${prorationDate(now)}` });
+    const { debit } = prorationAmounts(null, added, period, prorationAt);
+    if (debit !== 0) push(added, debit, `Remaining time on ${added.quantity ?? 1} × ${productName(ctx, added.price)} after ${after}`);
   }
-  const after: Stripe.Subscription = { ...subscription, ...patch, items: { ...subscription.items, data: items } };
   const before = recurringOf(subscription);
-  const next = recurringOf(after);
-  const intervalChanged = before.interval !== next.interval || before.count !== next.count;
+  const next = recurringOf({ ...subscription, items: { ...subscription.items, data: items } });
+  return { period, items, prorations, intervalChanged: before.interval !== next.interval || before.count !== next.count };
+}
+
+/**
+ * Applies item changes (https://docs.stripe.com/billing/subscriptions/change-price): new prices
+ * and quantities take effect now; the prorations ({@link planItemChanges}) are computed at
+ * `prorationAt` (the update's `proration_date`, default `op.now`). With `create_prorations`
+ * (default) the unused time of the old item is credited and the remaining time of the new one
+ * charged as pending invoice items (added to the next invoice); `always_invoice` invoices them
+ * now; `none` creates none. A change of billing interval restarts the period now and invoices
+ * it at once, as Stripe does. Trialing subscriptions and metered items are not prorated.
+ * `patch` holds the other fields the same update changes (one `customer.subscription.updated`
+ * covers all).
+ */
+export function changeItems(
+  op: BillingOp,
+  subscription: Stripe.Subscription,
+  changes: readonly ItemChange[],
+  prorationBehavior: ProrationBehavior,
+  patch: Partial<Stripe.Subscription> = {},
+  prorationAt: number = op.now,
+): Stripe.Subscription {
+  const { ctx, now } = op;
+  const { items, prorations, intervalChanged } = planItemChanges(ctx, subscription, changes, { now, prorationAt });
+  const after: Stripe.Subscription = { ...subscription, ...patch, items: { ...subscription.items, data: items } };
 
   if (intervalChanged && subscription.status !== 'trialing') {
     // A new interval restarts the billing cycle now: credit the unused time, bill the new period in full.
+    const next = recurringOf(after);
     const newPeriod = { start: now, end: addIntervals(now, next.interval, next.count) };
     const moved = items.map((item) => ({ ...item, current_period_start: newPeriod.start, current_period_end: newPeriod.end }));
     const restarted: Stripe.Subscription = { ...after, billing_cycle_anchor: now, items: { ...after.items, data: moved } };
     if (prorationBehavior !== 'none') {
       for (const proration of prorations.filter((entry) => entry.amount < 0)) {
-        prorationItem(op, subscription, proration.item, proration.amount, proration.description, { start: now, end: period.end });
+        prorationItem(op, subscription, proration.item, proration.amount, proration.description, proration.period);
       }
     }
     const lines = itemLines(ctx, restarted, moved, newPeriod, null);
@@ -591,7 +640,7 @@ export function changeItems(
 
   const updated = updateSubscription(op, subscription, after);
   if (prorationBehavior === 'none' || subscription.status === 'trialing') return updated;
-  for (const proration of prorations) prorationItem(op, updated, proration.item, proration.amount, proration.description, { start: now, end: period.end });
+  for (const proration of prorations) prorationItem(op, updated, proration.item, proration.amount, proration.description, proration.period);
   if (prorationBehavior === 'always_invoice' && prorations.length > 0) {
     const draft = draftSubscriptionInvoice(op, updated, 'subscription_update', [], { start: now, end: now }, { autoAdvance: true, finalizesAt: null });
     const withLatest = updateSubscription(op, updated, { latest_invoice: draft.id });

@@ -9,6 +9,9 @@ import {
   voidInvoice,
 } from '../billing/invoices';
 import { idOf, opFor, saveUpdate } from '../billing/op';
+import { previewSubscriptionInvoice } from '../billing/preview';
+import type { ProrationBehavior } from '../billing/subscriptions';
+import { customerNow } from '../billing/time';
 import { subscriptionOf } from '../billing/subscription-state';
 import type { EmulatorContext } from '../core/context';
 import { StripeApiError, invalidRequest, resourceMissing } from '../http/errors';
@@ -16,7 +19,7 @@ import { paginate } from '../http/lists';
 import { listParams, p, parseParams } from '../http/params';
 import { reference, type ApiHandler, type ResourceModule } from '../http/route';
 import { requireCustomer } from './customers';
-import { requireSubscription, refreshBilling } from './subscriptions';
+import { checkProrationDate, itemChangesOf, requireSubscription, refreshBilling, updateItem } from './subscriptions';
 import { mergeMetadata, noParams } from './shared';
 
 /**
@@ -47,6 +50,19 @@ const updateParams = p.object({
   description: p.nullableString(1500).optional(),
   metadata: p.metadata().optional(),
   default_payment_method: p.nullableString().optional(),
+});
+
+const previewParams = p.object({
+  customer: p.string().optional(),
+  subscription: p.string().optional(),
+  subscription_details: p
+    .object({
+      items: p.array(updateItem).optional(),
+      proration_behavior: p.oneOf(['always_invoice', 'create_prorations', 'none']).optional(),
+      proration_date: p.integer({ min: 0 }).optional(),
+      cancel_at_period_end: p.boolean().optional(),
+    })
+    .optional(),
 });
 
 const finalizeParams = p.object({ auto_advance: p.boolean().optional() });
@@ -130,6 +146,61 @@ const create: ApiHandler = (req, ctx) => {
   }, [], items);
   if (params.due_date !== undefined && collectionMethod === 'send_invoice') return ctx.store.invoices.put({ ...withItems, due_date: params.due_date });
   return withItems;
+};
+
+/**
+ * POST /v1/invoices/create_preview (https://docs.stripe.com/api/invoices/create_preview): the
+ * next invoice of `subscription` (its `customer` may be given too and must match) if
+ * `subscription_details` were applied by an update now — `items[]` (`id`, `price`, `quantity`,
+ * `deleted`, `metadata`), `proration_behavior` (default `create_prorations`), `proration_date`
+ * (within the current period; the time the prorations are computed for, as the update's
+ * `proration_date`), `cancel_at_period_end`. See `previewSubscriptionInvoice` for what is
+ * billed; nothing is stored and no event is sent. Since API 2025-03-31.basil Stripe previews
+ * nothing for a bare `customer`; previews of new subscriptions (`subscription_details[items]`
+ * without `subscription`) are not emulated. Errors: 400 `resource_missing` (`customer`,
+ * `subscription`, `subscription_details[items][n][id|price]`), 400 naming `subscription` when it
+ * is another customer's, 400 naming `subscription_details[proration_date]`, 404
+ * `invoice_upcoming_none` when the subscription has ended or cancels at the period end.
+ */
+const createPreview: ApiHandler = (req, ctx) => {
+  const params = parseParams(previewParams, req.params);
+  const details = params.subscription_details ?? {};
+  const customer = params.customer === undefined ? null : requireCustomer(ctx, params.customer, 'customer');
+  if (params.subscription === undefined) {
+    if (customer !== null && details.items !== undefined) {
+      throw invalidRequest('The Stripe emulator previews invoices of existing subscriptions only: pass `subscription`.', { param: 'subscription' });
+    }
+    throw invalidRequest('Missing required param: subscription.', { param: 'subscription', code: 'parameter_missing' });
+  }
+  const subscription = requireSubscription(ctx, params.subscription, 'subscription');
+  const customerId = String(idOf(subscription.customer as string));
+  if (customer && customer.id !== customerId) {
+    throw invalidRequest(`The subscription ${subscription.id} does not belong to the customer ${customer.id}.`, { param: 'subscription' });
+  }
+  const changes = itemChangesOf(ctx, subscription, details.items ?? [], 'subscription_details[items]');
+  const prorationBehavior: ProrationBehavior = details.proration_behavior ?? 'create_prorations';
+  if (details.proration_date !== undefined) {
+    if (changes.length === 0) {
+      throw invalidRequest('Missing required param: subscription_details[items]. It is required with `subscription_details[proration_date]`.', {
+        param: 'subscription_details[items]',
+        code: 'parameter_missing',
+      });
+    }
+    if (prorationBehavior === 'none') {
+      throw invalidRequest('`subscription_details[proration_date]` cannot be used with `subscription_details[proration_behavior]=none`.', {
+        param: 'subscription_details[proration_date]',
+      });
+    }
+    checkProrationDate(subscription, details.proration_date, 'subscription_details[proration_date]');
+  }
+  const now = customerNow(ctx, customerId);
+  return previewSubscriptionInvoice(ctx, subscription, {
+    changes,
+    prorationBehavior,
+    prorationAt: details.proration_date ?? now,
+    now,
+    cancelAtPeriodEnd: details.cancel_at_period_end,
+  });
 };
 
 /** GET /v1/invoices/:id */
@@ -307,6 +378,8 @@ export const invoices: ResourceModule = {
   routes: [
     { method: 'post', path: '/v1/invoices', returns: 'invoice', handler: create },
     { method: 'get', path: '/v1/invoices', returns: 'invoice', list: true, handler: list },
+    // Before `/v1/invoices/:id`, which would take `create_preview` for an invoice id.
+    { method: 'post', path: '/v1/invoices/create_preview', returns: 'invoice', handler: createPreview },
     { method: 'get', path: '/v1/invoices/:id', returns: 'invoice', handler: retrieve },
     { method: 'post', path: '/v1/invoices/:id', returns: 'invoice', handler: update },
     { method: 'delete', path: '/v1/invoices/:id', returns: 'invoice', handler: remove },

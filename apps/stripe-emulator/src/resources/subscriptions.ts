@@ -54,7 +54,8 @@ const createParams = p.object({
   payment_settings: p.object({ save_default_payment_method: p.oneOf(['off', 'on_subscription']).optional() }).optional(),
 });
 
-const updateItem = p.object({
+/** One entry of `items` on update (and of `subscription_details[items]` on an invoice preview). */
+export const updateItem = p.object({
   id: p.string().optional(),
   price: p.string().optional(),
   quantity: p.integer({ min: 0 }).optional(),
@@ -79,6 +80,7 @@ const updateParams = p.object({
   trial_end: timestampOrNow.optional(),
   cancellation_details: cancellationDetails.optional(),
   off_session: p.boolean().optional(),
+  proration_date: p.integer({ min: 0 }).optional(),
 });
 
 const cancelParams = p.object({
@@ -118,6 +120,52 @@ export function requireRecurringPrice(ctx: EmulatorContext, id: string, param: s
     throw invalidRequest('The price specified is set to `type=one_time` but this field only accepts prices with `type=recurring`.', { param });
   }
   return price;
+}
+
+/** `items[]` of an update (or `subscription_details[items]` of a preview), as parsed by {@link updateItem}. */
+export type ItemParams = ReadonlyArray<{ id?: string | undefined; price?: string | undefined; quantity?: number | undefined; deleted?: boolean | undefined; metadata?: Record<string, string> | null | undefined }>;
+
+/**
+ * Checks item changes against the subscription and the prices (`param`: `items`, or
+ * `subscription_details[items]`): existing item ids, a price for new items, recurring prices,
+ * at least one item left, one currency and interval. Stripe's 400s, nothing changed.
+ */
+export function itemChangesOf(ctx: EmulatorContext, subscription: Stripe.Subscription, items: ItemParams, param: string): ItemChange[] {
+  const changes: ItemChange[] = items.map((item, index) => {
+    const at = `${param}[${index}]`;
+    if (item.id !== undefined && !subscription.items.data.some((existing) => existing.id === item.id)) {
+      throw invalidRequest(`No such subscription item: '${item.id}'`, { param: `${at}[id]`, code: 'resource_missing' });
+    }
+    if (item.id === undefined && item.price === undefined) {
+      throw invalidRequest(`Missing required param: ${at}[price].`, { param: `${at}[price]`, code: 'parameter_missing' });
+    }
+    const price = item.price === undefined ? undefined : requireRecurringPrice(ctx, item.price, `${at}[price]`);
+    return { id: item.id, price, quantity: item.quantity, deleted: item.deleted, metadata: item.metadata === undefined ? undefined : mergeMetadata({}, item.metadata) };
+  });
+  if (changes.length > 0) {
+    const remaining = subscription.items.data
+      .filter((item) => !changes.some((change) => change.id === item.id && change.deleted))
+      .map((item) => changes.find((change) => change.id === item.id)?.price ?? item.price);
+    const added = changes.filter((change) => change.id === undefined).map((change) => change.price!);
+    if (remaining.length + added.length === 0) throw invalidRequest('A subscription must have at least one active plan.', { param });
+    checkItemsCompatible([...remaining, ...added], param);
+  }
+  return changes;
+}
+
+/**
+ * A `proration_date` (unix seconds) must lie within the subscription's current period
+ * `[current_period_start, current_period_end]`, as Stripe requires
+ * (https://docs.stripe.com/api/subscriptions/update#update_subscription-proration_date): a 400 naming `param` otherwise.
+ */
+export function checkProrationDate(subscription: Stripe.Subscription, prorationDate: number, param: string): void {
+  const period = currentPeriod(subscription);
+  if (prorationDate < period.start || prorationDate > period.end) {
+    throw invalidRequest(
+      `The proration date ${prorationDate} must be within the current billing period of subscription ${subscription.id} (from ${period.start} to ${period.end}).`,
+      { param },
+    );
+  }
 }
 
 /** A PaymentMethod that must be attached to `customer` (Stripe's 400 otherwise). */
@@ -193,7 +241,9 @@ const retrieve: ApiHandler = (req, ctx) => {
  * price or quantity, added or deleted items; prorated per `proration_behavior`),
  * `cancel_at_period_end` (sets `cancel_at` and `canceled_at`; `false` resumes), `cancel_at`,
  * `metadata`, `description`, `default_payment_method`, `trial_end` (`now` ends the trial and
- * invoices at once; a later time extends it), `cancellation_details`. One
+ * invoices at once; a later time extends it), `cancellation_details`, `proration_date` (unix
+ * seconds within the current period, else a 400 naming it: the prorations are computed as if
+ * the update were made then, to bill what `POST /v1/invoices/create_preview` showed). One
  * `customer.subscription.updated` with `previous_attributes` when something changed.
  */
 const update: ApiHandler = (req, ctx) => {
@@ -208,25 +258,8 @@ const update: ApiHandler = (req, ctx) => {
     }
   }
   // Validate everything before changing anything.
-  const changes: ItemChange[] = (params.items ?? []).map((item, index) => {
-    const param = `items[${index}]`;
-    if (item.id !== undefined && !subscription.items.data.some((existing) => existing.id === item.id)) {
-      throw invalidRequest(`No such subscription item: '${item.id}'`, { param: `${param}[id]`, code: 'resource_missing' });
-    }
-    if (item.id === undefined && item.price === undefined) {
-      throw invalidRequest(`Missing required param: ${param}[price].`, { param: `${param}[price]`, code: 'parameter_missing' });
-    }
-    const price = item.price === undefined ? undefined : requireRecurringPrice(ctx, item.price, `${param}[price]`);
-    return { id: item.id, price, quantity: item.quantity, deleted: item.deleted, metadata: item.metadata === undefined ? undefined : mergeMetadata({}, item.metadata) };
-  });
-  if (changes.length > 0) {
-    const remaining = subscription.items.data
-      .filter((item) => !changes.some((change) => change.id === item.id && change.deleted))
-      .map((item) => changes.find((change) => change.id === item.id)?.price ?? item.price);
-    const added = changes.filter((change) => change.id === undefined).map((change) => change.price!);
-    if (remaining.length + added.length === 0) throw invalidRequest('A subscription must have at least one active plan.', { param: 'items' });
-    checkItemsCompatible([...remaining, ...added]);
-  }
+  const changes = itemChangesOf(ctx, subscription, params.items ?? [], 'items');
+  if (params.proration_date !== undefined) checkProrationDate(subscription, params.proration_date, 'proration_date');
   if (params.default_payment_method) requireCustomerPaymentMethod(ctx, customer, params.default_payment_method, 'default_payment_method');
   const trialEnd = params.trial_end;
   if (typeof trialEnd === 'number' && trialEnd <= op.now) {
@@ -270,7 +303,7 @@ const update: ApiHandler = (req, ctx) => {
 
   let current =
     changes.length > 0
-      ? changeItems(op, subscription, changes, (params.proration_behavior ?? 'create_prorations') as ProrationBehavior, patch)
+      ? changeItems(op, subscription, changes, (params.proration_behavior ?? 'create_prorations') as ProrationBehavior, patch, params.proration_date ?? op.now)
       : updateSubscription(op, subscription, patch);
   if (trialEnd === 'now' && current.status === 'trialing') current = endTrialNow(op, current);
   return ctx.store.subscriptions.get(current.id) ?? current;
