@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { eq } from '@tally/db';
+import { eq, type Database } from '@tally/db';
 import { testDialects, type TestDatabase } from '@tally/db/testing';
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newId } from '../src/ids';
+import { generateLicenseKey, hashLicenseKey, licenseKeyLast4 } from '../src/licenses/key';
 import { decryptSecret, encryptSecret, isSealedWithOldKey, parseSecretKey, resealSecret, SecretDecryptionError, secretKeyId, type SecretKeyring } from '../src/secrets/encryption';
-import { rotateWorkspaceSecrets, secretsStatus } from '../src/secrets/rotate';
+import { rotateWorkspaceSecrets, secretsStatus, type RotateProgress } from '../src/secrets/rotate';
 import { createStripeAccounts } from '../src/stripe/accounts';
 import { resolveWebhookEndpoint } from '../src/webhooks/endpoint';
 
@@ -97,6 +98,46 @@ describe.each(testDialects)('stored workspace secrets ($name)', ({ create }) => 
   }
   const rowOf = async (workspaceId: string) => (await db.q.select().from(db.t.workspaceStripeAccounts).where(eq(db.t.workspaceStripeAccounts.workspaceId, workspaceId)))[0]!;
 
+  /**
+   * A customer and subscription of `workspaceId` with one license per spec, as license
+   * reconciliation issues them: its key sealed under `sealedWith` (for `sealFor`, the workspace
+   * by default) and not yet revealed, a `stored` value as is, or `revealed` (ciphertext erased).
+   */
+  async function licensesOf(workspaceId: string, specs: ({ sealedWith: SecretKeyring; sealFor?: string } | { stored: string } | 'revealed')[]) {
+    const customerId = newId();
+    const subscriptionId = newId();
+    await db.q.insert(db.t.customers).values({ id: customerId, workspaceId, name: 'C' });
+    await db.q.insert(db.t.subscriptions).values({
+      id: subscriptionId,
+      workspaceId,
+      customerId,
+      stripeSubscriptionId: `sub_${randomBytes(8).toString('hex')}`,
+      stripeCustomerId: `cus_${randomBytes(8).toString('hex')}`,
+      status: 'active',
+      seats: specs.length,
+    });
+    const issued: { id: string; key: string }[] = [];
+    for (const [i, spec] of specs.entries()) {
+      const id = newId();
+      const key = generateLicenseKey();
+      await db.q.insert(db.t.licenses).values({
+        id,
+        workspaceId,
+        customerId,
+        subscriptionId,
+        sequence: i + 1,
+        keyHash: hashLicenseKey(key),
+        keyLast4: licenseKeyLast4(key),
+        keyCiphertext: spec === 'revealed' ? null : 'stored' in spec ? spec.stored : encryptSecret({ keyring: spec.sealedWith, workspaceId: spec.sealFor ?? workspaceId, plaintext: key }),
+        revealedAt: spec === 'revealed' ? new Date('2026-01-02T03:04:05.000Z') : null,
+        status: 'active',
+      });
+      issued.push({ id, key });
+    }
+    return issued;
+  }
+  const licenseRow = async (id: string) => (await db.q.select().from(db.t.licenses).where(eq(db.t.licenses.id, id)))[0]!;
+
   it("a sealed value copied into another workspace's row does not decrypt there (that workspace is not configured)", async () => {
     const keyring = { current: keyA };
     const a = await workspaceWithSecrets(keyring);
@@ -156,7 +197,7 @@ describe.each(testDialects)('stored workspace secrets ($name)', ({ create }) => 
     expect(result.changedMeanwhile).toBe(0);
     expect(ours(result.failed.map((f) => f.workspaceId))).toEqual([]);
     expect(progress.length).toBe(Math.ceil(result.rows / 2));
-    expect(progress.at(-1)).toEqual({ done: result.rows, total: result.rows });
+    expect(progress.at(-1)).toEqual({ done: result.rows, total: result.rows, workspaces: { done: result.rows, total: result.rows }, licenses: { done: 0, total: 0 } });
     for (const w of before) {
       const row = await rowOf(w.workspaceId);
       expect(row.secretKeySealed.split('.')[1]).toBe(secretKeyId(newKey));
@@ -187,10 +228,140 @@ describe.each(testDialects)('stored workspace secrets ($name)', ({ create }) => 
     const lost = await workspaceWithSecrets({ current: randomBytes(32) }, { webhook: false });
     const result = await rotateWorkspaceSecrets({ db, keyring: { current: newKey, previous: oldKey } });
     expect(result.failed.filter((f) => f.workspaceId === lost.workspaceId)).toEqual([
-      { workspaceId: lost.workspaceId, column: 'secretKeySealed', reason: expect.stringContaining('neither TALLY_SECRET_ENCRYPTION_KEY nor TALLY_SECRET_ENCRYPTION_KEY_PREVIOUS') },
+      {
+        table: 'workspace_stripe_accounts',
+        rowId: lost.workspaceId,
+        workspaceId: lost.workspaceId,
+        column: 'secretKeySealed',
+        reason: expect.stringContaining('neither TALLY_SECRET_ENCRYPTION_KEY nor TALLY_SECRET_ENCRYPTION_KEY_PREVIOUS'),
+      },
     ]);
     expect(result.failed.some((f) => f.workspaceId === good.workspaceId)).toBe(false);
     expect(JSON.stringify(result)).not.toContain(lost.secretKey.slice(8));
     expect((await rowOf(good.workspaceId)).secretKeySealed.split('.')[1]).toBe(secretKeyId(newKey));
+  });
+  it('license keys not yet revealed are re-sealed too and open to the same key; revealed ones are skipped; status counts them', async () => {
+    const oldKey = randomBytes(32);
+    const newKey = randomBytes(32);
+    const rotating = { current: newKey, previous: oldKey };
+    const { workspaceId } = await workspaceWithSecrets({ current: oldKey });
+    const [a, b, shown, current] = await licensesOf(workspaceId, [{ sealedWith: { current: oldKey } }, { sealedWith: { current: oldKey } }, 'revealed', { sealedWith: { current: newKey } }]);
+    const shownBefore = await licenseRow(shown!.id);
+    const currentBefore = await licenseRow(current!.id);
+    expect(shownBefore.keyCiphertext).toBeNull();
+
+    // 2 workspace values + 2 license keys under the old key; 1 license key already under the new one.
+    const status = await secretsStatus({ db, keyring: rotating });
+    expect(status.byKey.find((k) => k.keyId === secretKeyId(oldKey))).toEqual({ keyId: secretKeyId(oldKey), values: 4, role: 'previous' });
+    expect(status.byKey.find((k) => k.keyId === secretKeyId(newKey))).toEqual({ keyId: secretKeyId(newKey), values: 1, role: 'current' });
+
+    const progress: RotateProgress[] = [];
+    const result = await rotateWorkspaceSecrets({ db, keyring: rotating, batchSize: 2, onProgress: (p) => progress.push(p) });
+    // Only this test's values are under a key of this keyring: exactly they rotate.
+    expect(result.rotated).toBe(4);
+    expect(result.changedMeanwhile).toBe(0);
+    expect(result.failed.filter((f) => f.workspaceId === workspaceId)).toEqual([]);
+    // The revealed license holds no key: it is not even looked at.
+    expect(result.licenseRows).toBeGreaterThanOrEqual(3);
+    expect(result.alreadyCurrent).toBeGreaterThanOrEqual(1);
+    // Workspaces first, then licenses, each in batches of 2.
+    expect(progress).toHaveLength(Math.ceil(result.rows / 2) + Math.ceil(result.licenseRows / 2));
+    const firstLicenseBatch = progress.findIndex((p) => p.licenses.done > 0);
+    expect(firstLicenseBatch).toBe(Math.ceil(result.rows / 2));
+    expect(progress.slice(firstLicenseBatch).every((p) => p.workspaces.done === result.rows)).toBe(true);
+    for (const p of progress) expect(p.done).toBe(p.workspaces.done + p.licenses.done);
+    expect(progress.at(-1)).toEqual({
+      done: result.rows + result.licenseRows,
+      total: result.rows + result.licenseRows,
+      workspaces: { done: result.rows, total: result.rows },
+      licenses: { done: result.licenseRows, total: result.licenseRows },
+    });
+
+    for (const license of [a!, b!]) {
+      const row = await licenseRow(license.id);
+      expect(row.keyCiphertext!.split('.')[1]).toBe(secretKeyId(newKey));
+      expect(row.revealedAt).toBeNull();
+      // The new key alone opens it, to the very key that was issued (its hash still matches).
+      const opened = decryptSecret({ keyring: { current: newKey }, workspaceId, sealed: row.keyCiphertext! });
+      expect(opened).toBe(license.key);
+      expect(hashLicenseKey(opened)).toBe(row.keyHash);
+      expect(() => decryptSecret({ keyring: { current: oldKey }, workspaceId, sealed: row.keyCiphertext! })).toThrow(SecretDecryptionError);
+    }
+    expect(await licenseRow(shown!.id)).toEqual(shownBefore);
+    expect(await licenseRow(current!.id)).toEqual(currentBefore);
+    expect((await rowOf(workspaceId)).secretKeySealed.split('.')[1]).toBe(secretKeyId(newKey));
+    for (const license of [a!, b!, current!]) expect(JSON.stringify({ result, progress })).not.toContain(license.key);
+
+    // Again: nothing left to do; the new key alone seals all 5 values, the old one none.
+    const again = await rotateWorkspaceSecrets({ db, keyring: rotating });
+    expect(again.rotated).toBe(0);
+    expect(again.failed.filter((f) => f.workspaceId === workspaceId)).toEqual([]);
+    const after = await secretsStatus({ db, keyring: { current: newKey } });
+    expect(after.byKey.find((k) => k.keyId === secretKeyId(newKey))).toEqual({ keyId: secretKeyId(newKey), values: 5, role: 'current' });
+    expect(after.byKey.find((k) => k.keyId === secretKeyId(oldKey))).toBeUndefined();
+  });
+
+  it('a license key neither key opens, moved from another workspace, or malformed is reported naming the license; one revealed meanwhile stays erased', async () => {
+    const oldKey = randomBytes(32);
+    const newKey = randomBytes(32);
+    const lostKey = randomBytes(32);
+    const rotating = { current: newKey, previous: oldKey };
+    const { workspaceId } = await workspaceWithSecrets({ current: oldKey }, { webhook: false });
+    const malformedBefore = (await secretsStatus({ db, keyring: rotating })).malformed;
+    const [lost, moved, garbage, good, racing] = await licensesOf(workspaceId, [
+      { sealedWith: { current: lostKey } },
+      { sealedWith: { current: oldKey }, sealFor: newId() },
+      { stored: 'not-a-sealed-value' },
+      { sealedWith: { current: oldKey } },
+      { sealedWith: { current: oldKey } },
+    ]);
+    const before = await Promise.all([lost!, moved!, garbage!].map((x) => licenseRow(x.id)));
+
+    // Status counts license values per key id they name (the lost one's is neither configured key), and malformed ones.
+    const status = await secretsStatus({ db, keyring: rotating });
+    expect(status.byKey.find((k) => k.keyId === secretKeyId(oldKey))).toEqual({ keyId: secretKeyId(oldKey), values: 4, role: 'previous' });
+    expect(status.byKey.find((k) => k.keyId === secretKeyId(lostKey))).toEqual({ keyId: secretKeyId(lostKey), values: 1, role: 'unknown' });
+    expect(status.malformed).toBe(malformedBefore + 1);
+
+    // The customer reveals `racing` after rotation read it, before it writes: the reveal wins.
+    let workspacesDone = false;
+    let revealedAt: Date | null = null;
+    const l = db.t.licenses;
+    const racingDb: Database = {
+      ...db,
+      transaction: async (body) => {
+        if (workspacesDone && !revealedAt) {
+          revealedAt = new Date();
+          await db.q.update(l).set({ keyCiphertext: null, revealedAt }).where(eq(l.id, racing!.id));
+        }
+        return db.transaction(body);
+      },
+    };
+    const result = await rotateWorkspaceSecrets({
+      db: racingDb,
+      keyring: rotating,
+      batchSize: 1000,
+      onProgress: (p) => {
+        if (p.workspaces.done === p.workspaces.total) workspacesDone = true;
+      },
+    });
+    expect(revealedAt).not.toBeNull();
+    expect(result.changedMeanwhile).toBe(1);
+    // The workspace's Stripe key and the good license rotate; the rest is not overwritten.
+    expect(result.rotated).toBe(2);
+    const ours = result.failed.filter((f) => f.workspaceId === workspaceId).sort((x, y) => x.rowId.localeCompare(y.rowId));
+    expect(ours).toEqual(
+      [
+        { table: 'licenses', rowId: lost!.id, workspaceId, column: 'keyCiphertext', reason: expect.stringContaining('neither TALLY_SECRET_ENCRYPTION_KEY nor TALLY_SECRET_ENCRYPTION_KEY_PREVIOUS') },
+        { table: 'licenses', rowId: moved!.id, workspaceId, column: 'keyCiphertext', reason: expect.stringContaining('authentication failed') },
+        { table: 'licenses', rowId: garbage!.id, workspaceId, column: 'keyCiphertext', reason: expect.stringContaining('not a v1 sealed value') },
+      ].sort((x, y) => x.rowId.localeCompare(y.rowId)),
+    );
+    for (const license of [lost!, moved!, good!, racing!]) expect(JSON.stringify(result)).not.toContain(license.key);
+    expect(await Promise.all([lost!, moved!, garbage!].map((x) => licenseRow(x.id)))).toEqual(before);
+    const goodRow = await licenseRow(good!.id);
+    expect(decryptSecret({ keyring: { current: newKey }, workspaceId, sealed: goodRow.keyCiphertext! })).toBe(good!.key);
+    expect(await licenseRow(racing!.id)).toMatchObject({ keyCiphertext: null, revealedAt });
+    expect((await rowOf(workspaceId)).secretKeySealed.split('.')[1]).toBe(secretKeyId(newKey));
   });
 });

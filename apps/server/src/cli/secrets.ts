@@ -1,15 +1,22 @@
 /**
  * `pnpm tally secrets rotate [--json]`: re-encrypt every stored workspace secret (Stripe keys,
- * webhook signing secrets) under TALLY_SECRET_ENCRYPTION_KEY, reading old values with
- * TALLY_SECRET_ENCRYPTION_KEY_PREVIOUS; exit 1 if any value could not be opened.
+ * webhook signing secrets, license keys not yet revealed) under TALLY_SECRET_ENCRYPTION_KEY,
+ * reading old values with TALLY_SECRET_ENCRYPTION_KEY_PREVIOUS; exit 1 if any value could not
+ * be opened.
  * `pnpm tally secrets status [--json]`: how many values each key id seals.
- * Never prints a value (only counts, key ids and workspace ids).
+ * Never prints a value (only counts, key ids, workspace ids and license ids).
  */
 import { Command } from 'commander';
-import type { SecretKeyring } from '@tally/api';
+import type { RotateResult, SecretKeyring } from '@tally/api';
 import { CliError, loadCliConfig, withDatabase, type CliIo } from './shared';
 import type { ServerConfig } from '../config';
 import { DEV_SECRET_ENCRYPTION_KEY } from '../config';
+
+/** One failed value, for the human output. */
+function describeFailure(f: RotateResult['failed'][number]): string {
+  if (f.table === 'licenses') return `license ${f.rowId} (workspace ${f.workspaceId}) key`;
+  return `workspace ${f.workspaceId} ${f.column === 'secretKeySealed' ? 'Stripe key' : 'webhook signing secret'}`;
+}
 
 /** The keyring of the environment, or why there is none to rotate with. */
 async function keyringOf(config: ServerConfig): Promise<SecretKeyring> {
@@ -28,8 +35,8 @@ export function secretsCommand(io: CliIo): Command {
   const secrets = new Command('secrets').description('workspace secrets stored encrypted (TALLY_SECRET_ENCRYPTION_KEY)');
   secrets
     .command('rotate')
-    .description('re-encrypt every stored workspace secret under TALLY_SECRET_ENCRYPTION_KEY, reading old ones with TALLY_SECRET_ENCRYPTION_KEY_PREVIOUS')
-    .option('--json', 'print { rotated, alreadyCurrent, changedMeanwhile, failed: [{ workspaceId, column, reason }], currentKeyId } as JSON')
+    .description('re-encrypt every stored workspace secret (Stripe keys, webhook secrets, unrevealed license keys) under TALLY_SECRET_ENCRYPTION_KEY, reading old ones with TALLY_SECRET_ENCRYPTION_KEY_PREVIOUS')
+    .option('--json', 'print { rotated, alreadyCurrent, changedMeanwhile, failed: [{ table, rowId, workspaceId, column, reason }], currentKeyId } as JSON')
     .action(async (opts: { json?: boolean }) => {
       const config = loadCliConfig(io.env);
       const keyring = await keyringOf(config);
@@ -45,25 +52,34 @@ export function secretsCommand(io: CliIo): Command {
           db,
           keyring,
           // No progress bar library is a dependency: one line per batch.
-          onProgress: opts.json ? undefined : ({ done, total }) => io.out(`  ${done}/${total} workspaces`),
+          onProgress: opts.json
+            ? undefined
+            : ({ workspaces, licenses }) => io.out(`  ${workspaces.done}/${workspaces.total} workspaces${licenses.total > 0 ? `, ${licenses.done}/${licenses.total} license keys` : ''}`),
         }),
       );
       if (opts.json) {
         io.out(JSON.stringify({ rotated: result.rotated, alreadyCurrent: result.alreadyCurrent, changedMeanwhile: result.changedMeanwhile, failed: result.failed, currentKeyId }));
       } else {
-        io.out(`Rotated ${result.rotated}, already current ${result.alreadyCurrent}, failed ${result.failed.length} (of ${result.rows} workspaces).`);
-        if (result.changedMeanwhile > 0) io.out(`${result.changedMeanwhile} value(s) were saved again while rotating; run the command once more to check them.`);
-        for (const f of result.failed) io.out(`  failed: workspace ${f.workspaceId} ${f.column === 'secretKeySealed' ? 'Stripe key' : 'webhook signing secret'}: ${f.reason}`);
+        const licenses = result.licenseRows > 0 ? `, ${result.licenseRows} unrevealed license keys` : '';
+        io.out(`Rotated ${result.rotated}, already current ${result.alreadyCurrent}, failed ${result.failed.length} (of ${result.rows} workspaces${licenses}).`);
+        if (result.changedMeanwhile > 0) io.out(`${result.changedMeanwhile} value(s) were saved, revealed or revoked while rotating; run the command once more to check them.`);
+        for (const f of result.failed) io.out(`  failed: ${describeFailure(f)}: ${f.reason}`);
         if (result.failed.length === 0 && result.changedMeanwhile === 0) io.out('Every value is under the current key: TALLY_SECRET_ENCRYPTION_KEY_PREVIOUS is no longer needed.');
       }
       if (result.failed.length > 0) {
-        const ids = [...new Set(result.failed.map((f) => f.workspaceId))];
-        throw new CliError(`${result.failed.length} value(s) could not be decrypted (workspaces ${ids.join(', ')}): set TALLY_SECRET_ENCRYPTION_KEY_PREVIOUS to the key they were sealed with, or have those workspaces paste their keys again`);
+        const workspaceIds = [...new Set(result.failed.filter((f) => f.table === 'workspace_stripe_accounts').map((f) => f.workspaceId))];
+        const licenseIds = [...new Set(result.failed.filter((f) => f.table === 'licenses').map((f) => f.rowId))];
+        const where = [workspaceIds.length > 0 ? `workspaces ${workspaceIds.join(', ')}` : '', licenseIds.length > 0 ? `licenses ${licenseIds.join(', ')}` : ''].filter(Boolean).join('; ');
+        const remedy =
+          'set TALLY_SECRET_ENCRYPTION_KEY_PREVIOUS to the key they were sealed with' +
+          (workspaceIds.length > 0 ? ', or have those workspaces paste their keys again' : '') +
+          (licenseIds.length > 0 ? '; until then those license keys cannot be revealed to their customers' : '');
+        throw new CliError(`${result.failed.length} value(s) could not be decrypted (${where}): ${remedy}`);
       }
     });
   secrets
     .command('status')
-    .description('how many stored workspace secrets each encryption key id seals')
+    .description('how many stored workspace secrets (Stripe keys, webhook secrets, unrevealed license keys) each encryption key id seals')
     .option('--json', 'print { currentKeyId, previousKeyId, byKey: [{ keyId, values, role }], malformed, rows } as JSON')
     .action(async (opts: { json?: boolean }) => {
       const config = loadCliConfig(io.env);
@@ -75,7 +91,7 @@ export function secretsCommand(io: CliIo): Command {
         return;
       }
       io.out(`TALLY_SECRET_ENCRYPTION_KEY: key ${status.currentKeyId}${status.previousKeyId ? `; TALLY_SECRET_ENCRYPTION_KEY_PREVIOUS: key ${status.previousKeyId}` : ''}`);
-      if (status.byKey.length === 0 && status.malformed === 0) io.out('No workspace secrets are stored.');
+      if (status.byKey.length === 0 && status.malformed === 0) io.out('No workspace secrets or unrevealed license keys are stored.');
       for (const k of status.byKey) {
         const role = k.role === 'current' ? 'TALLY_SECRET_ENCRYPTION_KEY' : k.role === 'previous' ? 'TALLY_SECRET_ENCRYPTION_KEY_PREVIOUS' : 'neither configured key';
         io.out(`  key ${k.keyId} (${role}): ${k.values} value(s)`);
