@@ -3,6 +3,7 @@
  * exporting a `Command` built with the shared terminal `CliIo`:
  * - `admin create` (admin.ts): an admin without mail, or recovering one;
  * - `workspace create | list` (workspace.ts): workspaces on this deployment and their first admin;
+ * - `workspace api-keys create | list | revoke` (api-keys.ts): workspace API keys for `/api/v1`;
  * - `secrets rotate | status` (secrets.ts): re-encrypting stored workspace secrets under a new
  *   TALLY_SECRET_ENCRYPTION_KEY.
  * (Later: `events`, `usage`, `setup`.) It reads the same environment as the server

@@ -2,8 +2,10 @@
  * `pnpm tally workspace create --name <name> --admin-email <email> [--currency usd] [--json]`:
  * a new workspace on this deployment, administered by that email now (a verified user) or
  * once it signs up (an admin invitation). `pnpm tally workspace list [--json]`: every workspace.
+ * `pnpm tally workspace api-keys create | list | revoke`: its API keys (api-keys.ts).
  */
 import { Command } from 'commander';
+import { apiKeysCommand } from './api-keys';
 import { loadCliConfig, withDatabase, type CliIo } from './shared';
 
 export function workspaceCommand(io: CliIo): Command {
@@ -53,5 +55,6 @@ export function workspaceCommand(io: CliIo): Command {
         io.out(`${w.id}  ${w.slug}  ${w.currency}  ${JSON.stringify(w.name)}${i === 0 ? '  [primary]' : ''}  admins: ${admins.length ? admins.join(', ') : 'none'}`);
       }
     });
+  workspace.addCommand(apiKeysCommand(io));
   return workspace;
 }
