@@ -35,6 +35,8 @@ export function stripeWebhookRoutes(services: Services): Router {
         logger: services.logger,
         expected: endpoint.expected,
         stripeAccounts: services.stripeAccounts,
+        graceDays: services.config.dunningGraceDays,
+        webUrl: services.config.webUrl,
       });
       if (result.httpStatus === 400) res.status(400).json({ error: result.error });
       else if (result.httpStatus === 500) res.status(500).json({ error: 'Processing failed; Stripe will retry', eventId: result.eventId });

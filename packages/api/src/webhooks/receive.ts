@@ -59,6 +59,8 @@ export async function receiveStripeWebhook({
   logger,
   expected,
   stripeAccounts,
+  graceDays,
+  webUrl,
   nowMs = Date.now(),
 }: {
   db: Database;
@@ -72,6 +74,9 @@ export async function receiveStripeWebhook({
   expected: StripeAccountExpectation;
   /** Per-workspace Stripe clients handlers may use after their effect (billing records expire their other open sessions). */
   stripeAccounts?: StripeAccounts;
+  /** Handed to handlers (see `StripeEventHandlerArgs`). */
+  graceDays?: number;
+  webUrl?: string;
   /** The receipt time, ms since the epoch (tests pass one). */
   nowMs?: number;
 }): Promise<ReceiveResult> {
@@ -134,7 +139,7 @@ export async function receiveStripeWebhook({
     logger.error({ eventId: event.id, type: event.type, err: describeError(err) }, 'Could not store a Stripe event; answering 500 so Stripe retries');
     return { httpStatus: 500, eventId: event.id, status: 'failed', error: 'Could not store the event' };
   }
-  return processStoredEvent({ db, event, receipt, duplicate, logger, expected, stripeAccounts });
+  return processStoredEvent({ db, event, receipt, duplicate, logger, expected, stripeAccounts, graceDays, webUrl });
 }
 
 /**
@@ -204,6 +209,8 @@ export async function processStoredEvent({
   logger,
   expected,
   stripeAccounts,
+  graceDays,
+  webUrl,
 }: {
   db: Database;
   event: Stripe.Event;
@@ -212,6 +219,8 @@ export async function processStoredEvent({
   logger: Logger;
   expected: StripeAccountExpectation;
   stripeAccounts?: StripeAccounts;
+  graceDays?: number | undefined;
+  webUrl?: string | undefined;
 }): Promise<ReceiveResult> {
   const handler = stripeEventHandlers[event.type];
   const key: EventKey = { scope: receipt.scope, id: event.id };
@@ -220,7 +229,7 @@ export async function processStoredEvent({
       await markEvent(db, key, { status: 'ignored', outcome: `Event type ${event.type} is not handled` });
       return { httpStatus: 200, eventId: event.id, status: 'ignored', duplicate };
     }
-    const result = await handler({ db, event, receipt, expected, logger, ...(stripeAccounts ? { stripeAccounts } : {}) });
+    const result = await handler({ db, event, receipt, expected, logger, ...(stripeAccounts ? { stripeAccounts } : {}), ...(graceDays !== undefined ? { graceDays } : {}), ...(webUrl ? { webUrl } : {}) });
     if (!result.marked) await markEvent(db, key, result);
     if (result.status === 'anomaly') {
       logger.warn({ eventId: event.id, type: event.type, workspaceId: result.workspaceId ?? null }, 'Stripe event differs from what Tally asked for: recorded as an anomaly, nothing done');

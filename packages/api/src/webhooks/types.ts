@@ -52,6 +52,10 @@ export interface StripeEventHandlerArgs {
   /** Per-workspace Stripe clients, for follow-up calls after the effect (e.g. expiring a paid record's other sessions); absent in replays that must not call Stripe. */
   stripeAccounts?: StripeAccounts;
   logger?: Logger;
+  /** TALLY_DUNNING_GRACE_DAYS (ApiConfig.dunningGraceDays); handlers default to 7 without it. */
+  graceDays?: number;
+  /** The SPA's URL (ApiConfig.webUrl), for links in notices; absent in replays without config. */
+  webUrl?: string;
 }
 
 /**

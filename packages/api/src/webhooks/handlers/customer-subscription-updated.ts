@@ -1,0 +1,11 @@
+import { handleSubscriptionEvent } from '../../subscriptions/sync-subscription';
+import type { StripeEventHandler } from '../types';
+
+/**
+ * `customer.subscription.updated`: any change: status, plan, seats, period, trial, cancel_at_period_end.
+ * Mirrors the subscription (`syncSubscription`: re-read from Stripe when the workspace's client
+ * is available, else the payload; ordering-guarded, see subscriptions/sync-subscription.ts) and
+ * reconciles its licenses. Foreign customers and unparsable payloads are `ignored`.
+ * Source: stripe.com/docs/api/events/types#event_types-customer.subscription.updated
+ */
+export const handleCustomerSubscriptionUpdated: StripeEventHandler = (args) => handleSubscriptionEvent(args);
