@@ -1,13 +1,16 @@
 /**
  * Tally's server process (dev: `tsx watch src/main.ts`; production: `node dist/main.js`):
  * validate config, open and migrate the database, seed demo data where configured, serve.
- * Starting never calls Stripe. A start that cannot succeed (invalid config, database
+ * Starting never waits for Stripe: the one call, seeding the demo plans into the emulator in
+ * development, runs in the background after the server listens and only warns when it fails.
+ * A start that cannot succeed (invalid config, database
  * unreachable or failing to migrate, port taken) prints one line to stderr and exits 1, so
  * a supervisor sees the failure and restarts.
  */
-import { DEMO_SIGN_INS, ensurePrimaryWorkspace, pruneWindowCounters, seedDemo, seedPlansFromPriceMap } from '@tally/api';
+import { DEMO_SIGN_INS, ensurePrimaryWorkspace, pruneWindowCounters, seedDemo, seedDemoPlans, seedPlansFromPriceMap, type Logger, type StripeAccounts } from '@tally/api';
 import { createServer, type Server } from 'node:http';
-import { DatabaseStartError, openDatabase } from '@tally/db';
+import { DatabaseStartError, openDatabase, type Database } from '@tally/db';
+import Stripe from 'stripe';
 import { EMULATOR_DEV_WEBHOOK_SECRET } from '@tally/stripe-emulator/defaults';
 import { createApp } from './app';
 import { createServerAuth } from './auth';
@@ -94,17 +97,65 @@ async function main() {
     process.exit(1);
   }
   announce();
+  // Emulator mode with demo data (and no STRIPE_PRODUCT_PRICE_MAP, which names the plans
+  // itself): Solo, Team and Enterprise as products and prices in the emulator, and their plans.
+  const seeding =
+    seeded && config.api.stripeMode === 'emulator' && config.priceMap.length === 0 ? seedDemoPlansInBackground({ db, stripeAccounts, workspaceId: primaryId, logger }) : null;
   // Rate-limit counters of one-off IPs and emails: every window is under a day.
   const prune = setInterval(() => {
     pruneWindowCounters(db, { olderThanMs: 86_400_000 }).catch((err: unknown) => logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'pruning rate-limit counters failed'));
   }, 3_600_000).unref();
   const stop = () => {
     clearInterval(prune);
+    seeding?.stop();
     server.close(() => void mailer.stop().finally(() => void db.close().finally(() => process.exit(0))));
     setTimeout(() => process.exit(0), 5_000).unref();
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+}
+
+/** How often, and how long apart (ms), the demo plan seed tries to reach the emulator (`pnpm dev` starts it alongside the server). */
+const DEMO_PLAN_SEED_ATTEMPTS = 10;
+const DEMO_PLAN_SEED_RETRY_MS = 1_500;
+
+/**
+ * Seed the demo plans (`seedDemoPlans`: products and monthly prices in the emulator, plans in
+ * the workspace) without holding up the start: retried while the emulator cannot be reached
+ * yet, then a warning naming the cause; any other failure warns at once. Idempotent, so every
+ * start runs it.
+ */
+function seedDemoPlansInBackground({ db, stripeAccounts, workspaceId, logger }: { db: Database; stripeAccounts: StripeAccounts; workspaceId: string; logger: Logger }) {
+  let stopped = false;
+  let timer: NodeJS.Timeout | null = null;
+  const attempt = async (n: number): Promise<void> => {
+    if (stopped) return;
+    try {
+      const stripe = await stripeAccounts.forWorkspace(db, workspaceId);
+      if (!stripe.configured) {
+        logger.warn({ workspaceId, reason: stripe.reason }, 'Demo plans not seeded: the primary workspace has no Stripe');
+        return;
+      }
+      const plans = await seedDemoPlans({ db, stripe: stripe.client, workspaceId });
+      logger.info({ workspaceId, plans: Object.keys(plans) }, 'Demo plans ready in the Stripe emulator');
+    } catch (err) {
+      if (stopped) return;
+      const message = err instanceof Error ? err.message : String(err);
+      if (err instanceof Stripe.errors.StripeConnectionError && n < DEMO_PLAN_SEED_ATTEMPTS) {
+        timer = setTimeout(() => void attempt(n + 1), DEMO_PLAN_SEED_RETRY_MS);
+        timer.unref();
+        return;
+      }
+      logger.warn({ workspaceId, attempts: n, err: message.slice(0, 300) }, 'Demo plans not seeded: the Stripe emulator could not be reached or refused (plans can be added on the Plans page)');
+    }
+  };
+  void attempt(1);
+  return {
+    stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+    },
+  };
 }
 
 /** Resolve once `server` listens; reject with the listen error (EADDRINUSE, EACCES, ...). */

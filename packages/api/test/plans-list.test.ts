@@ -33,7 +33,7 @@ describe.each(testDialects)('plan.list ($name)', ({ create }) => {
     const price = await stripe.prices.create({ product: product.id, currency: 'usd', unit_amount: 1500, recurring: { interval: 'month' } });
     const acme = await seedTenants(db);
     const globex = await seedTenants(db);
-    const plan = (code: string, stripePriceId: string, extra: Record<string, unknown> = {}) => ({ id: newId(), workspaceId: acme.workspaceId, code, name: code, stripePriceId, ...extra });
+    const plan = (code: string, stripePriceId: string, extra: Record<string, unknown> = {}) => ({ id: newId(), workspaceId: acme.workspaceId, code, name: code, stripePriceId, createdAt: new Date('2026-01-01T00:00:00Z'), ...extra });
     await db.q.insert(db.t.plans).values([
       plan('team', price.id, { perSeat: true, trialDays: 14, features: JSON.stringify(['Shared inbox', 'SSO']) }),
       plan('gone', 'price_doesNotExist123'),

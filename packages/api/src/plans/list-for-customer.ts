@@ -100,7 +100,7 @@ async function listPlans({
     .select()
     .from(plans)
     .where(includeInactive ? eq(plans.workspaceId, workspaceId) : and(eq(plans.workspaceId, workspaceId), eq(plans.active, true)))
-    .orderBy(asc(plans.code));
+    .orderBy(asc(plans.createdAt), asc(plans.code));
   let stripe: Stripe | null | undefined;
   const views: AdminPlanView[] = [];
   for (const row of rows) {

@@ -44,7 +44,7 @@ export function deriveAccess(subscription: AccessInput | null, { now, graceDays 
       const since = subscription.pastDueSince ?? now;
       const graceEnd = new Date(since.getTime() + graceDays * DAY_MS);
       return now.getTime() < graceEnd.getTime()
-        ? { access: 'grace', reason: 'past_due_grace', message: `Payment failed; access continues until ${graceEnd.toISOString()} while Stripe retries`, until: graceEnd, status }
+        ? { access: 'grace', reason: 'past_due_grace', message: 'Payment failed; access continues through the grace period while Stripe retries', until: graceEnd, status }
         : { access: 'none', reason: 'past_due_grace_expired', message: `Payment failed and the ${graceDays}-day grace period has ended`, until: graceEnd, status };
     }
     case 'unpaid':
