@@ -13,12 +13,15 @@ import { AdminStripeSettingsPage } from './pages/AdminStripeSettingsPage';
 import { BalancePage } from './pages/BalancePage';
 import { BillingPage } from './pages/BillingPage';
 import { ForgotPasswordPage } from './pages/ForgotPasswordPage';
+import { InvoicesPage } from './pages/InvoicesPage';
 import { LedgerPage } from './pages/LedgerPage';
+import { LicensesPage } from './pages/LicensesPage';
 import { NotFoundPage } from './pages/NotFoundPage';
 import { PayLinkPage } from './pages/PayLinkPage';
 import { ResetPasswordPage } from './pages/ResetPasswordPage';
 import { SignInPage } from './pages/SignInPage';
 import { SignUpPage } from './pages/SignUpPage';
+import { SubscriptionPage } from './pages/SubscriptionPage';
 import { TopupCancelledPage } from './pages/TopupCancelledPage';
 import { TopupSuccessPage } from './pages/TopupSuccessPage';
 
@@ -39,6 +42,9 @@ export function App() {
               <Route index element={<BalancePage />} />
               <Route path="billing" element={<BillingPage />} />
               <Route path="ledger" element={<LedgerPage />} />
+              <Route path="subscription" element={<SubscriptionPage />} />
+              <Route path="invoices" element={<InvoicesPage />} />
+              <Route path="licenses" element={<LicensesPage />} />
               <Route path="topup/success" element={<TopupSuccessPage />} />
             </Route>
             <Route path="topup/cancelled" element={<TopupCancelledPage />} />

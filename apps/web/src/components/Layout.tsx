@@ -1,7 +1,9 @@
 import { useState } from 'react';
 import { NavLink, Outlet, useNavigate } from 'react-router';
 import { authClient } from '../auth';
+import { trpc } from '../trpc';
 import { setSelectedWorkspaceId } from '../lib/workspace-selection';
+import { PastDueBanner } from './PastDueBanner';
 import { useMe, useRefreshSession } from './useMe';
 import { useForgetStaleWorkspace } from './useWorkspace';
 import { WorkspaceSwitcher } from './WorkspaceSwitcher';
@@ -14,6 +16,7 @@ export function Layout() {
   useForgetStaleWorkspace();
   const data = me.data;
   const isCustomer = (data?.customers.length ?? 0) > 0;
+  const showLicenses = useShowLicenses(isCustomer);
 
   async function signOut() {
     setSigningOut(true);
@@ -48,6 +51,17 @@ export function Layout() {
                 <NavLink to="/ledger" className="nav-link">
                   Ledger
                 </NavLink>
+                <NavLink to="/subscription" className="nav-link">
+                  Plans
+                </NavLink>
+                <NavLink to="/invoices" className="nav-link">
+                  Invoices
+                </NavLink>
+                {showLicenses && (
+                  <NavLink to="/licenses" className="nav-link">
+                    Licenses
+                  </NavLink>
+                )}
               </>
             )}
             {data?.adminWorkspace && (
@@ -87,7 +101,19 @@ export function Layout() {
           </div>
         </div>
       </header>
+      {isCustomer && <PastDueBanner />}
       <Outlet />
     </div>
   );
+}
+
+/**
+ * Whether a customer's nav shows Licenses: their subscription's plan issues licenses, or a plan
+ * they can subscribe to does (a workspace without licensing plans never shows it).
+ */
+function useShowLicenses(isCustomer: boolean): boolean {
+  const state = trpc.subscription.get.useQuery(undefined, { enabled: isCustomer, refetchInterval: 60_000 });
+  const plans = trpc.plan.list.useQuery(undefined, { enabled: isCustomer, staleTime: 5 * 60_000 });
+  if (!isCustomer) return false;
+  return !!state.data?.subscription?.plan?.issuesLicenses || !!plans.data?.some((p) => p.issuesLicenses);
 }

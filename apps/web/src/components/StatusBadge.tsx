@@ -1,4 +1,6 @@
-const TONE: Record<string, 'success' | 'warning' | 'danger' | 'neutral' | 'info'> = {
+type Tone = 'success' | 'warning' | 'danger' | 'neutral' | 'info';
+
+const TONE: Record<string, Tone> = {
   paid: 'success',
   sent: 'success',
   sending: 'info',
@@ -14,8 +16,33 @@ const TONE: Record<string, 'success' | 'warning' | 'danger' | 'neutral' | 'info'
   due: 'warning',
   void: 'neutral',
   overdue: 'danger',
+  /** Subscriptions (Stripe's statuses). */
+  trialing: 'info',
+  active: 'success',
+  past_due: 'warning',
+  unpaid: 'danger',
+  canceled: 'neutral',
+  incomplete: 'warning',
+  incomplete_expired: 'neutral',
+  paused: 'neutral',
+  /** Stripe invoices. */
+  open: 'warning',
+  draft: 'neutral',
+  uncollectible: 'danger',
+  /** Licenses. */
+  suspended: 'warning',
+  revoked: 'danger',
+  /** Access (subscriptions/access.ts): `active` and `trialing` above. */
+  grace: 'warning',
+  none: 'neutral',
 };
 
-export function StatusBadge({ status }: { status: string }) {
-  return <span className={`badge badge-${TONE[status] ?? 'neutral'}`}>{status}</span>;
+/** The tone a status is shown in (neutral for one Tally does not know). */
+export function statusTone(status: string): Tone {
+  return TONE[status] ?? 'neutral';
+}
+
+/** A status as a coloured pill: `past_due` reads "Past due" (the badge capitalizes). */
+export function StatusBadge({ status, label }: { status: string; label?: string }) {
+  return <span className={`badge badge-${statusTone(status)}`}>{label ?? status.replace(/_/g, ' ')}</span>;
 }

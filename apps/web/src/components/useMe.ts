@@ -1,5 +1,6 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { useCallback } from 'react';
+import { forgetRevealedKeys } from '../lib/revealed-license-keys';
 import { trpc } from '../trpc';
 
 /** The signed-in user, roles and Stripe mode (`user: null` when signed out). */
@@ -19,6 +20,7 @@ export function useRefreshSession() {
   const utils = trpc.useUtils();
   return useCallback(async () => {
     await queryClient.cancelQueries();
+    forgetRevealedKeys();
     queryClient.removeQueries({ predicate: (q) => !isMeQuery(q.queryKey) });
     await utils.me.get.refetch();
   }, [queryClient, utils]);

@@ -31,3 +31,12 @@ export function isoDateTime(value: Date | string | number | null | undefined): s
   const d = value instanceof Date ? value : new Date(value);
   return Number.isNaN(d.getTime()) ? undefined : d.toISOString();
 }
+
+const dateOnly = new Intl.DateTimeFormat(LOCALE, { dateStyle: 'medium' });
+
+/** A timestamp's day in the browser's zone ("Apr 1, 2030"), for renewals and trial ends. */
+export function formatDate(value: Date | string | number | null | undefined): string {
+  if (value === null || value === undefined) return '\u2014';
+  const d = value instanceof Date ? value : new Date(value);
+  return Number.isNaN(d.getTime()) ? '\u2014' : dateOnly.format(d);
+}

@@ -2,6 +2,7 @@ import { ADJUSTMENT_MAX_ABS_MINOR } from '@tally/api/schemas';
 import { useState, type FormEvent } from 'react';
 import { Link, useParams } from 'react-router';
 import { AdminBillingRecordsCard } from '../components/AdminBillingRecordsCard';
+import { AdminInvoicesCard, AdminLicensesCard, AdminSubscriptionCard } from '../components/AdminSubscriptionCards';
 import { DateTime } from '../components/DateTime';
 import { ErrorMessage } from '../components/ErrorMessage';
 import { LedgerTable } from '../components/LedgerTable';
@@ -57,6 +58,10 @@ export function AdminCustomerPage() {
         <BalanceCard customer={c} />
         <MembersCard customer={c} />
       </div>
+
+      <AdminSubscriptionCard customerId={c.id} />
+      <AdminInvoicesCard customerId={c.id} />
+      <AdminLicensesCard customerId={c.id} />
 
       <AdminBillingRecordsCard
         title="Billing records"
