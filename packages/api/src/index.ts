@@ -49,3 +49,7 @@ export { seedPlansFromPriceMap } from './plans/seed-from-price-map';
 export { seedDemoPlans, DEMO_PLANS, demoPriceLookupKey } from './plans/seed-demo-plans';
 export { deriveAccess, type Access, type AccessLevel } from './subscriptions/access';
 export { accessForCustomer, stripeNowFor, type CustomerAccess } from './subscriptions/customer-access';
+export { verifyLicense, INVALID_LICENSE } from './licenses/verify';
+export { parseLicenseKey, normalizeLicenseKey, generateLicenseKey, hashLicenseKey, maskLicenseKey } from './licenses/key';
+export { reconcileLicensesForSubscription, reconcileSubscriptionLicenses, type LicenseReconcileOutcome } from './licenses/reconcile';
+export * from './api-keys/index';

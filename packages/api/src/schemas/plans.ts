@@ -8,12 +8,14 @@ export const STRIPE_PRICE_ID_PATTERN = /^price_[A-Za-z0-9_]{1,255}$/;
 
 export const planCodeSchema = z.string().regex(PLAN_CODE_PATTERN, 'plan must be a plan code: lowercase letters, digits, _ or -, at most 40 characters');
 const priceId = (field: string) => z.string().trim().regex(STRIPE_PRICE_ID_PATTERN, `${field} must be a Stripe Price id (price_...)`);
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
 const line = (field: string, max: number) =>
   z
     .string()
     .trim()
     .max(max, `${field} must be at most ${max} characters`)
-    .refine((s) => !/[\u0000-\u001f\u007f]/.test(s), `${field} must not contain control characters`);
+    .refine((s) => !CONTROL_CHARACTERS.test(s), `${field} must not contain control characters`);
 
 /** Create (no `planId`) or update a plan (admin). Amounts are never typed: they come from the Stripe Prices. */
 export const PlanSaveInput = z.object({
