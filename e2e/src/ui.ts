@@ -54,3 +54,44 @@ export async function watchCsp(page: Page) {
     },
   };
 }
+
+/**
+ * Full-page screenshots (from the top: the header is sticky) of one test file, remembered so
+ * the file can print their paths at the end (`taken.splice(0)`).
+ */
+export function screenshotRecorder(prefix: string) {
+  const shot = screenshotPaths(prefix);
+  const taken: string[] = [];
+  return {
+    taken,
+    /** The path for a name (for screenshots taken by hand, e.g. on failure). */
+    path: shot,
+    async screenshot(page: Page, name: string, { fullPage = true } = {}) {
+      const path = shot(name);
+      if (fullPage) await page.evaluate(() => window.scrollTo(0, 0));
+      await page.screenshot({ path, fullPage });
+      taken.push(path);
+    },
+  };
+}
+
+/** Sign in on the SPA's sign-in page (the form's labels). */
+export async function signIn(page: Page, baseUrl: string, who: { email: string; password: string }) {
+  await page.goto(`${baseUrl}/sign-in`);
+  await page.getByLabel('Email').fill(who.email);
+  await page.getByLabel('Password').fill(who.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+/** Type a test card into the emulator's hosted card form (Checkout, invoice page, portal). */
+export async function fillCard(page: Page, card: string) {
+  await page.getByLabel('Card number').fill(card);
+  await page.getByLabel('Expiry').fill('12 / 34');
+  await page.getByLabel('CVC').fill('123');
+}
+
+/** Pay the emulator's hosted Checkout with a test card. */
+export async function payWithCard(page: Page, card: string) {
+  await fillCard(page, card);
+  await page.getByRole('button', { name: 'Pay' }).click();
+}

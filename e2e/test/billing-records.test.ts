@@ -14,37 +14,14 @@ import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser } from '../src/browser';
 import { startStack, type Stack } from '../src/stack';
-import { screenshotPaths, waitForText, watchCsp } from '../src/ui';
+import { payWithCard, screenshotRecorder, signIn, waitForText, watchCsp } from '../src/ui';
 
-const shot = screenshotPaths('billing-records');
-const screenshots: string[] = [];
+const { screenshot, taken: screenshots, path: shot } = screenshotRecorder('billing-records');
 
 /** The workspace's own Stripe account on the emulator: any sk_test_ key of 12+ characters is one. */
 const WORKSPACE_KEY = 'sk_test_e2e_workspace_key_1';
 const PASTED_WEBHOOK_SECRET = 'whsec_e2e_pasted_secret_0123456789';
 const CUSTOMER_NAME = 'Northwind Traders';
-
-/** A screenshot from the top of the page (the header is sticky); a dialog's is of the viewport it is centred in. */
-async function screenshot(page: Page, name: string, { fullPage = true } = {}) {
-  const path = shot(name);
-  if (fullPage) await page.evaluate(() => window.scrollTo(0, 0));
-  await page.screenshot({ path, fullPage });
-  screenshots.push(path);
-}
-
-async function signIn(page: Page, baseUrl: string, who: { email: string; password: string }) {
-  await page.goto(`${baseUrl}/sign-in`);
-  await page.getByLabel('Email').fill(who.email);
-  await page.getByLabel('Password').fill(who.password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-}
-
-async function payWithCard(page: Page, card: string) {
-  await page.getByLabel('Card number').fill(card);
-  await page.getByLabel('Expiry').fill('12 / 34');
-  await page.getByLabel('CVC').fill('123');
-  await page.getByRole('button', { name: 'Pay' }).click();
-}
 
 /** The table row of the billing record described `description`. */
 const recordRow = (page: Page, description: string): Locator => page.getByTestId('billing-record').filter({ hasText: description });

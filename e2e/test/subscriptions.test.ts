@@ -13,39 +13,18 @@
  * licenses. Every step is screenshotted (paths printed), with no CSP violation.
  */
 import { createDatabase, eq } from '@tally/db';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser } from '../src/browser';
 import { startStack, type Stack } from '../src/stack';
 import { advanceTestClock, stripeFor } from '../src/stripe';
-import { screenshotPaths, waitForText, watchCsp } from '../src/ui';
+import { fillCard, screenshotRecorder, signIn, waitForText, watchCsp } from '../src/ui';
 
-const shot = screenshotPaths('subscriptions');
-const screenshots: string[] = [];
+const { screenshot, taken: screenshots, path: shot } = screenshotRecorder('subscriptions');
 
 /** How the SPA writes a day (lib/format.ts `formatDate`), in the browser's zone (UTC here). */
 const day = (unixSeconds: number) => new Intl.DateTimeFormat('en-US', { dateStyle: 'medium', timeZone: 'UTC' }).format(new Date(unixSeconds * 1000));
 const LICENSE_KEY = /^TLY(?:-[0-9A-HJKMNP-TV-Z]{4}){7}$/;
-
-async function screenshot(page: Page, name: string, { fullPage = true } = {}) {
-  const path = shot(name);
-  if (fullPage) await page.evaluate(() => window.scrollTo(0, 0));
-  await page.screenshot({ path, fullPage });
-  screenshots.push(path);
-}
-
-async function signIn(page: Page, baseUrl: string, who: { email: string; password: string }) {
-  await page.goto(`${baseUrl}/sign-in`);
-  await page.getByLabel('Email').fill(who.email);
-  await page.getByLabel('Password').fill(who.password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-}
-
-async function fillCard(page: Page, card: string) {
-  await page.getByLabel('Card number').fill(card);
-  await page.getByLabel('Expiry').fill('12 / 34');
-  await page.getByLabel('CVC').fill('123');
-}
 
 async function until<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;

@@ -7,28 +7,14 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser } from '../src/browser';
 import { startStack, type Stack } from '../src/stack';
-import { screenshotPaths, waitForText } from '../src/ui';
+import { payWithCard, screenshotPaths, signIn, waitForText } from '../src/ui';
 
 const shot = screenshotPaths('topup');
-
-async function signIn(page: Page, baseUrl: string, who: { email: string; password: string }) {
-  await page.goto(`${baseUrl}/sign-in`);
-  await page.getByLabel('Email').fill(who.email);
-  await page.getByLabel('Password').fill(who.password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-}
 
 async function startTopup(page: Page, emulatorUrl: string, preset: string) {
   await page.getByRole('button', { name: preset, exact: true }).click();
   await page.getByRole('button', { name: 'Top up', exact: true }).click();
   await page.waitForURL((url) => url.href.startsWith(emulatorUrl), { timeout: 20_000 });
-}
-
-async function payWithCard(page: Page, card: string) {
-  await page.getByLabel('Card number').fill(card);
-  await page.getByLabel('Expiry').fill('12 / 34');
-  await page.getByLabel('CVC').fill('123');
-  await page.getByRole('button', { name: 'Pay' }).click();
 }
 
 describe.each(['sqlite', 'postgres'] as const)('top-up in the browser (%s)', (dialect) => {
