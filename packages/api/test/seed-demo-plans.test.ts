@@ -1,6 +1,6 @@
 /**
- * Issue 8, item 1 (dev seed): `seedDemoPlans` creates Solo $29, Team $15 per seat and
- * Enterprise $299 (licenses) as products and monthly prices in the emulator and the plans for
+ * Issue 8, item 1 (dev seed): `seedDemoPlans` creates Solo $29, Team $15 per seat (and $150
+ * per seat yearly) and Enterprise $299 (licenses) as products and prices in the emulator and the plans for
  * them; running it again (every development start does) creates nothing new. A Stripe that
  * cannot be reached fails with the SDK's connection error (the server warns and starts anyway).
  * Real SDK against the emulator, both dialects.
@@ -11,7 +11,7 @@ import { testDialects, type TestDatabase } from '@tally/db/testing';
 import { startStripeEmulator, type StripeEmulator } from '@tally/stripe-emulator';
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_PLANS, demoPriceLookupKey, seedDemoPlans } from '../src/plans/seed-demo-plans';
+import { DEMO_PLANS, demoPriceLookupKey, demoYearlyPriceLookupKey, seedDemoPlans } from '../src/plans/seed-demo-plans';
 import { listPlansForWorkspace } from '../src/plans/list-for-customer';
 import { silentLogger } from '../src/logger';
 import { countingStripe, seedTenants, testStripeAccounts } from './helpers';
@@ -33,7 +33,7 @@ describe.each(testDialects)('seedDemoPlans ($name)', ({ create }) => {
 
   const plansOf = (workspaceId: string) => db.q.select().from(db.t.plans).where(eq(db.t.plans.workspaceId, workspaceId)).orderBy(db.t.plans.code);
 
-  it('creates 3 products, 3 monthly USD prices and 3 plans once; a second run creates nothing and keeps admin edits', async () => {
+  it('creates 3 products, 3 monthly USD prices, a yearly one for Team and 3 plans once; a second run creates nothing and keeps admin edits', async () => {
     const { stripe } = countingStripe(api);
     const { workspaceId } = await seedTenants(db);
     const first = await seedDemoPlans({ db, stripe, workspaceId });
@@ -43,10 +43,11 @@ describe.each(testDialects)('seedDemoPlans ($name)', ({ create }) => {
     for (const code of ['solo', 'team', 'enterprise'] as const) {
       expect(second[code].id).toBe(first[code].id);
       expect(second[code].stripePriceId).toBe(first[code].stripePriceId);
+      expect(second[code].stripeYearlyPriceId).toBe(first[code].stripeYearlyPriceId);
     }
 
     const prices = await stripe.prices.list({ limit: 100 });
-    expect(prices.data).toHaveLength(3);
+    expect(prices.data).toHaveLength(4);
     const products = await stripe.products.list({ limit: 100 });
     expect(products.data).toHaveLength(3);
     const byCode = new Map(prices.data.map((p) => [p.lookup_key, p]));
@@ -60,6 +61,11 @@ describe.each(testDialects)('seedDemoPlans ($name)', ({ create }) => {
       expect(product?.name).toBe(DEMO_PLANS.find((d) => d.code === code)!.name);
     }
 
+    // Team also bills yearly: $150 per seat a year, on the same product; the others are monthly only.
+    const yearly = byCode.get(demoYearlyPriceLookupKey('team'));
+    expect(yearly).toMatchObject({ unit_amount: 15000, currency: 'usd', type: 'recurring', active: true, recurring: { interval: 'year', interval_count: 1 }, product: byCode.get(demoPriceLookupKey('team'))!.product });
+    expect([second.solo.stripeYearlyPriceId, second.team.stripeYearlyPriceId, second.enterprise.stripeYearlyPriceId]).toEqual([null, yearly!.id, null]);
+
     const rows = await plansOf(workspaceId);
     expect(rows.map((r) => ({ code: r.code, name: r.name, perSeat: r.perSeat, trialDays: r.trialDays, issuesLicenses: r.issuesLicenses, active: r.active }))).toEqual([
       { code: 'enterprise', name: 'Enterprise', perSeat: false, trialDays: 0, issuesLicenses: true, active: true },
@@ -70,6 +76,7 @@ describe.each(testDialects)('seedDemoPlans ($name)', ({ create }) => {
     // What customers see: the amounts come from the Stripe prices.
     const listed = await listPlansForWorkspace({ db, stripeAccounts: testStripeAccounts(stripe), logger: silentLogger, workspaceId });
     expect(Object.fromEntries(listed.map((p) => [p.code, p.price?.unitAmountMinor]))).toEqual({ solo: 2900, team: 1500, enterprise: 29900 });
+    expect(Object.fromEntries(listed.map((p) => [p.code, p.yearlyPrice?.unitAmountMinor ?? null]))).toEqual({ solo: null, team: 15000, enterprise: null });
   });
 
   it('a second workspace on the same Stripe account reuses the prices (found by lookup key) and gets its own plans', async () => {
@@ -80,10 +87,11 @@ describe.each(testDialects)('seedDemoPlans ($name)', ({ create }) => {
     const pa = await seedDemoPlans({ db, stripe, workspaceId: a.workspaceId });
     const pb = await seedDemoPlans({ db, stripe, workspaceId: b.workspaceId });
     expect(pb.team.stripePriceId).toBe(pa.team.stripePriceId);
+    expect(pb.team.stripeYearlyPriceId).toBe(pa.team.stripeYearlyPriceId);
     expect(pb.team.id).not.toBe(pa.team.id);
     expect(await plansOf(b.workspaceId)).toHaveLength(3);
-    // The first test's prices are reused too: still three prices in this emulator.
-    expect((await stripe.prices.list({ limit: 100 })).data.length).toBe(Math.max(before, 3));
+    // The first test's prices are reused too: still four prices in this emulator.
+    expect((await stripe.prices.list({ limit: 100 })).data.length).toBe(Math.max(before, 4));
   });
 
   it('an unreachable Stripe fails with the SDK connection error and writes no plan', async () => {

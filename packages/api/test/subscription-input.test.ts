@@ -91,6 +91,8 @@ describe.each(testDialects)('subscription procedures: bad input ($name)', ({ cre
       [{ plan: 'solo', trialDays: 731 }, /trialDays must be 0 to 730/],
       [{ plan: 'solo', trialDays: 1.5 }, /trialDays must be a whole number/],
       [{ plan: 'solo', customerId: 'not-a-uuid' }, /customerId must be a Tally id/],
+      [{ plan: 'team', interval: 'week' }, /interval must be "month" or "year"/],
+      [{ plan: 'team', interval: 'yearly' }, /interval must be "month" or "year"/],
     ];
     for (const [input, message] of cases) {
       const f = await failure(c.subscription.createCheckout(input as never));
@@ -108,6 +110,7 @@ describe.each(testDialects)('subscription procedures: bad input ($name)', ({ cre
     expect(await failure(c.subscription.createCheckout({ plan: 'solo', seats: 3 }))).toEqual({ code: 'BAD_REQUEST', message: 'Solo is not priced per seat: seats must be 1 or omitted' });
     expect(await failure(c.subscription.createCheckout({ plan: 'solo', trialDays: 30 }))).toEqual({ code: 'BAD_REQUEST', message: 'Solo has a trial of at most 14 days' });
     expect(await failure(c.subscription.createCheckout({ plan: 'enterprise', trialDays: 7 }))).toEqual({ code: 'BAD_REQUEST', message: 'Enterprise has no trial' });
+    expect(await failure(c.subscription.createCheckout({ plan: 'solo', interval: 'year' }))).toEqual({ code: 'BAD_REQUEST', message: 'Solo has no yearly billing: choose monthly billing' });
     // A plan of another workspace is unknown here.
     const other = await setup();
     await db.q.update(db.t.plans).set({ code: 'othersonly' }).where(eq(db.t.plans.id, other.plans.solo));
@@ -153,6 +156,9 @@ describe.each(testDialects)('subscription procedures: bad input ($name)', ({ cre
       [{ plan: 'solo', seats: 2 }, 'BAD_REQUEST', /Solo is not priced per seat/],
       [{ plan: 'team' }, 'BAD_REQUEST', /Already on team with 3 seats: nothing to change/i],
       [{ plan: 'team', seats: 3 }, 'BAD_REQUEST', /nothing to change/],
+      [{ plan: 'team', interval: 'month' }, 'BAD_REQUEST', /nothing to change/],
+      [{ plan: 'team', interval: 'year' }, 'BAD_REQUEST', /Team has no yearly billing: choose monthly billing/],
+      [{ plan: 'team', interval: 'week' }, 'BAD_REQUEST', /interval must be "month" or "year"/],
     ];
     for (const [input, code, message] of cases) {
       for (const op of ['previewChange', 'changePlan'] as const) {

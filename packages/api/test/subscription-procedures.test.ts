@@ -190,7 +190,7 @@ describe.each(testDialects)('subscription procedures ($name)', ({ create }) => {
     const audit = await auditOf(t.workspaceId, 'subscription.create_checkout');
     expect(audit).toHaveLength(1);
     expect(audit[0]).toMatchObject({ actorUserId: t.admin.userId, targetType: 'customer', targetId: frank.customerId });
-    expect(JSON.parse(audit[0]!.after!)).toEqual({ plan: 'team', seats: 2, trialDays: 30, checkoutSessionId });
+    expect(JSON.parse(audit[0]!.after!)).toEqual({ plan: 'team', interval: 'month', seats: 2, trialDays: 30, checkoutSessionId });
   });
 
   it('subscribed: get shows it with its access; a second checkout is CONFLICT without a Stripe call; seats and plan change with the previewed proration', async () => {
@@ -320,6 +320,7 @@ describe.each(testDialects)('subscription procedures ($name)', ({ create }) => {
     expect(preview).toEqual({
       plan: { code: 'team', name: 'Team' },
       seats: 3,
+      interval: 'month',
       prorationDate: preview.prorationDate,
       amountDueMinor: 6091,
       totalMinor: 6091,
@@ -498,8 +499,8 @@ describe.each(testDialects)('subscription procedures ($name)', ({ create }) => {
     expect(changed).toMatchObject({ plan: { code: 'team' }, seats: 2 });
     const [change] = await auditOf(t.workspaceId, 'subscription.change_plan');
     expect(change).toMatchObject({ actorUserId: t.admin.userId, targetType: 'subscription', targetId: row.id });
-    expect(JSON.parse(change!.before!)).toEqual({ plan: 'solo', seats: 1 });
-    expect(JSON.parse(change!.after!)).toEqual({ plan: 'team', seats: 2, prorationDate: preview.prorationDate });
+    expect(JSON.parse(change!.before!)).toEqual({ plan: 'solo', interval: 'month', seats: 1 });
+    expect(JSON.parse(change!.after!)).toEqual({ plan: 'team', interval: 'month', seats: 2, prorationDate: preview.prorationDate });
     await mirror(t, t.alice.customerId, row.stripeSubscriptionId);
 
     expect(await admin.subscription.cancelForCustomer({ ...forAlice, atPeriodEnd: true })).toMatchObject({ cancelAtPeriodEnd: true });

@@ -82,7 +82,7 @@ export function accessText(access: SubscriptionState['access']): string | null {
   }
 }
 
-/** Plan, status, access, seats, trial end, renewal or cancellation, period: one subscription's facts. */
+/** Plan, status, access, billing interval, seats, trial end, renewal or cancellation, period: one subscription's facts. */
 export function SubscriptionDetails({ state }: { state: SubscriptionState }) {
   const sub = state.subscription;
   if (!sub) return null;
@@ -106,6 +106,12 @@ export function SubscriptionDetails({ state }: { state: SubscriptionState }) {
           {accessText(state.access) && <div className="muted small">{accessText(state.access)}</div>}
         </dd>
       </div>
+      {sub.interval && (
+        <div>
+          <dt>Billing</dt>
+          <dd data-testid="subscription-interval">{sub.interval === 'year' ? 'Yearly' : 'Monthly'}</dd>
+        </div>
+      )}
       {(sub.plan?.perSeat || sub.seats > 1) && (
         <div>
           <dt>Seats</dt>

@@ -12,6 +12,12 @@ import { trpc, type RouterOutputs } from '../trpc';
 import { priceLabel } from './AdminPlansPage';
 
 type Plan = RouterOutputs['plan']['list'][number];
+type Interval = 'month' | 'year';
+
+/** The interval a plan is billed at when `chosen` is selected: yearly only when it has a yearly price. */
+const intervalFor = (plan: Plan, chosen: Interval): Interval => (chosen === 'year' && plan.yearlyPrice ? 'year' : 'month');
+/** The plan's price at `interval` (the yearly one, or the monthly one). */
+const priceFor = (plan: Plan, interval: Interval) => (interval === 'year' ? plan.yearlyPrice : plan.price);
 
 const POLL_MS = 1_000;
 /** After Checkout: how long the page polls for the webhook to mirror the new subscription. */
@@ -53,7 +59,9 @@ function portalJustVisited(): boolean {
  * The customer's *Plans & subscription* page (`/subscription`, where Stripe Checkout and the
  * portal return): the current subscription (plan, status, access, trial end, renewal or
  * cancellation date, seats) with Manage billing and Cancel / Resume, and the plan cards to
- * subscribe (Checkout) or change plan or seats (previewed with the proration first).
+ * subscribe (Checkout) or change plan, seats or billing interval (previewed with the proration
+ * first). A Monthly / Yearly toggle shows when some plan has a yearly price (default: monthly,
+ * or yearly for a yearly subscriber); trials are offered only while `trialEligible`.
  */
 export function SubscriptionPage() {
   const [params, setParams] = useSearchParams();
@@ -92,6 +100,10 @@ export function SubscriptionPage() {
     if (checkout) setParams({}, { replace: true });
   };
   const dismiss = () => setParams({}, { replace: true });
+  const [chosenInterval, setChosenInterval] = useState<Interval | null>(null);
+  const interval: Interval = chosenInterval ?? (live?.interval === 'year' ? 'year' : 'month');
+  const hasYearly = !!plans.data?.some((p) => p.yearlyPrice);
+  const trialEligible = data?.trialEligible ?? false;
 
   return (
     <main className="page">
@@ -185,12 +197,31 @@ export function SubscriptionPage() {
             <p className="muted">No plans are offered yet.</p>
           </div>
         ) : (
-          <div className="plan-grid">
-            {plans.data.map((p) => (
-              // Remounted when the subscription's plan or seats change, so the seats field starts from them.
-              <PlanCard key={`${p.id}:${live?.plan?.id ?? ''}:${live?.seats ?? ''}`} plan={p} current={live} onChanged={expect} />
-            ))}
-          </div>
+          <>
+            {hasYearly && (
+              <div role="group" aria-label="Billing interval" data-testid="interval-toggle" className="interval-toggle">
+                {(['month', 'year'] as const).map((value) => (
+                  <button key={value} type="button" className="preset" aria-pressed={interval === value} onClick={() => setChosenInterval(value)}>
+                    {value === 'month' ? 'Monthly' : 'Yearly'}
+                  </button>
+                ))}
+              </div>
+            )}
+            <div className="plan-grid">
+              {plans.data.map((p) => (
+                // Remounted when the subscription's plan or seats change, so the seats field starts from them.
+                <PlanCard
+                  key={`${p.id}:${live?.plan?.id ?? ''}:${live?.seats ?? ''}`}
+                  plan={p}
+                  interval={intervalFor(p, interval)}
+                  yearlyChosen={interval === 'year'}
+                  trialEligible={trialEligible}
+                  current={live}
+                  onChanged={expect}
+                />
+              ))}
+            </div>
+          </>
         )}
       </section>
     </main>
@@ -290,10 +321,32 @@ function parseSeats(text: string): number | null {
   return n >= 1 && n <= SEATS_MAX ? n : null;
 }
 
-/** One plan: price from Stripe, features, trial; Subscribe (Checkout), or change to it / its seats. */
-function PlanCard({ plan, current, onChanged }: { plan: Plan; current: SubscriptionView | null; onChanged: (done: Wait['done'], override?: SubscriptionView, message?: string) => void }) {
+/**
+ * One plan at `interval`: price from Stripe, features, trial (only when `trialEligible`);
+ * Subscribe (Checkout), or change to it / its seats / its billing interval.
+ */
+function PlanCard({
+  plan,
+  interval,
+  yearlyChosen,
+  trialEligible,
+  current,
+  onChanged,
+}: {
+  plan: Plan;
+  interval: Interval;
+  /** Yearly is selected (a plan without a yearly price then says it bills monthly only). */
+  yearlyChosen: boolean;
+  trialEligible: boolean;
+  current: SubscriptionView | null;
+  onChanged: (done: Wait['done'], override?: SubscriptionView, message?: string) => void;
+}) {
   const seatsId = useId();
-  const isCurrent = !!current && current.plan?.id === plan.id;
+  const onPlan = !!current && current.plan?.id === plan.id;
+  /** On this plan at this interval (another interval of the same plan is a change). */
+  const isCurrent = onPlan && (current.interval ?? 'month') === interval;
+  const price = priceFor(plan, interval);
+  const trial = plan.trialDays > 0 && !current && trialEligible ? plan.trialDays : 0;
   /** Stripe has no next invoice to change while a cancellation is scheduled (resume first). */
   const locked = !!current && (current.cancelAtPeriodEnd || !!current.cancelAt);
   const [seatsText, setSeatsText] = useState(String(isCurrent ? current.seats : plan.perSeat ? Math.max(1, current?.seats ?? 1) : 1));
@@ -302,7 +355,7 @@ function PlanCard({ plan, current, onChanged }: { plan: Plan; current: Subscript
   const createCheckout = trpc.subscription.createCheckout.useMutation({ onSuccess: ({ url }) => window.location.assign(url) });
   const seatsChanged = isCurrent && plan.perSeat && seats !== null && seats !== current.seats;
 
-  const total = plan.price && seats ? money(plan.price.unitAmountMinor * seats, plan.price.currency) : null;
+  const total = price && seats ? money(price.unitAmountMinor * seats, price.currency) : null;
   return (
     <article className={`card plan-card${isCurrent ? ' plan-card-current' : ''}`} aria-labelledby={`${seatsId}-name`} data-testid={`plan-${plan.code}`}>
       <div className="plan-card-head">
@@ -312,12 +365,13 @@ function PlanCard({ plan, current, onChanged }: { plan: Plan; current: Subscript
         {isCurrent && <StatusBadge status="active" label="Current plan" />}
       </div>
       <p className="plan-price" data-testid="plan-price">
-        {priceLabel(plan.price, plan.perSeat)}
+        {priceLabel(price, plan.perSeat)}
       </p>
+      {yearlyChosen && !plan.yearlyPrice && <p className="muted small">Billed monthly only</p>}
       {plan.description && <p className="muted small">{plan.description}</p>}
-      {((plan.trialDays > 0 && !current) || plan.issuesLicenses) && (
+      {(trial > 0 || plan.issuesLicenses) && (
         <div className="plan-tags">
-          {plan.trialDays > 0 && !current && <span className="kind kind-accent">{plan.trialDays}-day free trial</span>}
+          {trial > 0 && <span className="kind kind-accent">{trial}-day free trial</span>}
           {plan.issuesLicenses && <span className="kind">License keys, one per seat</span>}
         </div>
       )}
@@ -351,8 +405,8 @@ function PlanCard({ plan, current, onChanged }: { plan: Plan; current: Subscript
             type="button"
             className="button button-primary"
             aria-label={`Subscribe to ${plan.name}`}
-            disabled={seats === null || !plan.price || createCheckout.isPending || createCheckout.isSuccess}
-            onClick={() => createCheckout.mutate({ plan: plan.code, ...(plan.perSeat && seats ? { seats } : {}) })}
+            disabled={seats === null || !price || createCheckout.isPending || createCheckout.isSuccess}
+            onClick={() => createCheckout.mutate({ plan: plan.code, interval, ...(plan.perSeat && seats ? { seats } : {}) })}
           >
             {createCheckout.isPending || createCheckout.isSuccess ? 'Opening Checkout…' : 'Subscribe'}
           </button>
@@ -364,8 +418,12 @@ function PlanCard({ plan, current, onChanged }: { plan: Plan; current: Subscript
           ) : (
             <p className="muted small plan-current-note">You are on this plan.</p>
           )
+        ) : onPlan ? (
+          <button type="button" className="button" disabled={seats === null || !price || locked} onClick={() => setPreviewing(true)} aria-label={`Switch ${plan.name} to ${interval === 'year' ? 'yearly' : 'monthly'} billing`}>
+            Switch to {interval === 'year' ? 'yearly' : 'monthly'} billing
+          </button>
         ) : (
-          <button type="button" className="button" disabled={seats === null || !plan.price || locked} onClick={() => setPreviewing(true)} aria-label={`Switch to ${plan.name}`}>
+          <button type="button" className="button" disabled={seats === null || !price || locked} onClick={() => setPreviewing(true)} aria-label={`Switch to ${plan.name}`}>
             Switch to {plan.name}
           </button>
         )}
@@ -373,10 +431,10 @@ function PlanCard({ plan, current, onChanged }: { plan: Plan; current: Subscript
       <p id={`${seatsId}-hint`} className={seats === null ? 'field-error' : 'muted small'}>
         {seats === null
           ? `Seats are a whole number from 1 to ${SEATS_MAX}.`
-          : plan.perSeat && total && plan.price
-            ? `${seats} seat${seats === 1 ? '' : 's'}: ${total} / ${plan.price.interval}${plan.trialDays > 0 && !current ? `, after a ${plan.trialDays}-day free trial` : ''}`
-            : plan.trialDays > 0 && !current
-              ? `Nothing to pay for ${plan.trialDays} days; cancel any time.`
+          : plan.perSeat && total && price
+            ? `${seats} seat${seats === 1 ? '' : 's'}: ${total} / ${price.interval}${trial > 0 ? `, after a ${trial}-day free trial` : ''}`
+            : trial > 0
+              ? `Nothing to pay for ${trial} days; cancel any time.`
               : '\u00a0'}
       </p>
       {createCheckout.error && <ErrorMessage error={createCheckout.error} title="Could not start Checkout" />}
@@ -384,14 +442,15 @@ function PlanCard({ plan, current, onChanged }: { plan: Plan; current: Subscript
         <ChangeDialog
           plan={plan}
           seats={seats}
+          interval={interval}
           current={current}
           onClose={() => setPreviewing(false)}
           onChanged={(view) => {
             setPreviewing(false);
             onChanged(
-              (s) => s.subscription?.plan?.id === (view.plan?.id ?? plan.id) && s.subscription?.seats === view.seats,
+              (s) => s.subscription?.plan?.id === (view.plan?.id ?? plan.id) && s.subscription?.seats === view.seats && s.subscription?.interval === view.interval,
               view,
-              `You are now on ${view.plan?.name ?? plan.name}${plan.perSeat ? ` with ${view.seats} seat${view.seats === 1 ? '' : 's'}` : ''}.`,
+              `You are now on ${view.plan?.name ?? plan.name}${plan.perSeat ? ` with ${view.seats} seat${view.seats === 1 ? '' : 's'}` : ''}${plan.yearlyPrice ? `, billed ${interval === 'year' ? 'yearly' : 'monthly'}` : ''}.`,
             );
           }}
         />
@@ -404,17 +463,19 @@ function PlanCard({ plan, current, onChanged }: { plan: Plan; current: Subscript
 function ChangeDialog({
   plan,
   seats,
+  interval,
   current,
   onClose,
   onChanged,
 }: {
   plan: Plan;
   seats: number;
+  interval: Interval;
   current: SubscriptionView;
   onClose: () => void;
   onChanged: (view: SubscriptionView) => void;
 }) {
-  const input = { plan: plan.code, ...(plan.perSeat ? { seats } : {}) };
+  const input = { plan: plan.code, interval, ...(plan.perSeat ? { seats } : {}) };
   const preview = trpc.subscription.previewChange.useQuery(input, { retry: false, staleTime: 0, gcTime: 0, refetchOnWindowFocus: false });
   const utils = trpc.useUtils();
   const change = trpc.subscription.changePlan.useMutation({
@@ -426,13 +487,18 @@ function ChangeDialog({
     },
   });
   const samePlan = current.plan?.id === plan.id;
+  const intervalChange = samePlan && (current.interval ?? 'month') !== interval;
   const p = preview.data;
+  const every = (i: Interval) => (i === 'year' ? 'yearly' : 'monthly');
   return (
-    <Dialog title={samePlan ? `Change to ${seats} seat${seats === 1 ? '' : 's'}?` : `Switch to ${plan.name}?`} onClose={onClose}>
+    <Dialog
+      title={intervalChange ? `Switch to ${every(interval)} billing?` : samePlan ? `Change to ${seats} seat${seats === 1 ? '' : 's'}?` : `Switch to ${plan.name}?`}
+      onClose={onClose}
+    >
       <p className="muted small">
         From {current.plan?.name ?? 'your plan'}
         {current.plan?.perSeat ? ` (${current.seats} seat${current.seats === 1 ? '' : 's'})` : ''} to {plan.name}
-        {plan.perSeat ? ` (${seats} seat${seats === 1 ? '' : 's'})` : ''}: {priceLabel(plan.price, plan.perSeat)}.
+        {plan.perSeat ? ` (${seats} seat${seats === 1 ? '' : 's'})` : ''}: {priceLabel(priceFor(plan, interval), plan.perSeat)}.
       </p>
       {preview.isPending ? (
         <Loading label="Asking Stripe for the new amount" />

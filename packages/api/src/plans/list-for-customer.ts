@@ -23,7 +23,20 @@ const CachedPrice = z.object({
   intervalCount: z.number().int().positive(),
 });
 
-/** The plan as customers see it; `price` null while Stripe cannot tell (unreachable, or not a recurring price). */
+/**
+ * What `plans.priceCache` holds (JSON): each of the plan's prices with the id it was read for
+ * and when (ms since the epoch), so a changed price id or an old entry is read again. Rows
+ * cached in the earlier shape (a bare `PlanPrice`) do not parse and count as stale.
+ */
+const CachedEntry = z.object({ priceId: z.string(), at: z.number(), price: CachedPrice });
+const PriceCache = z.object({ monthly: CachedEntry.nullable(), yearly: CachedEntry.nullable() });
+type CachedEntry = z.infer<typeof CachedEntry>;
+
+/**
+ * The plan as customers see it: `price` its monthly Stripe Price, `yearlyPrice` its yearly one
+ * (null when the plan has none); either null while Stripe cannot tell (unreachable, or not a
+ * recurring price).
+ */
 export interface PlanView {
   id: string;
   code: string;
@@ -34,6 +47,7 @@ export interface PlanView {
   trialDays: number;
   issuesLicenses: boolean;
   price: PlanPrice | null;
+  yearlyPrice: PlanPrice | null;
 }
 
 /** What admins also see: whether customers can pick it, and the Stripe Price ids it bills. */
@@ -64,11 +78,11 @@ function features(text: string): string[] {
 }
 
 /**
- * The active plans of a workspace, by code, each with its Stripe Price (amount in minor
- * units and interval) read through the workspace's Stripe client and cached on the plan for
- * `PRICE_CACHE_TTL_MS`: amounts are never typed into Tally. A price Stripe cannot serve
- * (unreachable, deleted, not recurring) leaves `price` null, logged, never an error: the
- * plan list still renders.
+ * The active plans of a workspace, by code, each with its Stripe Prices (monthly `price` and,
+ * when the plan has one, `yearlyPrice`: amount in minor units and interval) read through the
+ * workspace's Stripe client and cached on the plan for `PRICE_CACHE_TTL_MS` each: amounts are
+ * never typed into Tally. A price Stripe cannot serve (unreachable, deleted, not recurring)
+ * leaves it null, logged, never an error: the plan list still renders.
  */
 export async function listPlansForWorkspace(opts: { db: Database; stripeAccounts: StripeAccounts; logger: Logger; workspaceId: string; now?: Date }): Promise<PlanView[]> {
   const views = await listPlans({ ...opts, includeInactive: false });
@@ -104,22 +118,33 @@ async function listPlans({
   let stripe: Stripe | null | undefined;
   const views: AdminPlanView[] = [];
   for (const row of rows) {
-    const cached = row.priceCache && row.priceCachedAt && now.getTime() - row.priceCachedAt.getTime() < PRICE_CACHE_TTL_MS ? CachedPrice.safeParse(JSON.parse(row.priceCache)) : null;
-    let price: PlanPrice | null = cached?.success ? cached.data : null;
-    if (!price) {
+    const cache = readCache(row.priceCache);
+    let dirty = false;
+    /** The price `priceId` from the cache while fresh, else from Stripe (cached when it is a recurring price). */
+    const resolve = async (priceId: string, cached: CachedEntry | null, slot: 'monthly' | 'yearly'): Promise<PlanPrice | null> => {
+      if (cached && cached.priceId === priceId && now.getTime() - cached.at < PRICE_CACHE_TTL_MS) return cached.price;
       if (stripe === undefined) {
         const ws = await stripeAccounts.forWorkspace(db, workspaceId);
         stripe = ws.configured ? ws.client : null;
       }
-      if (stripe) {
-        try {
-          price = priceOf(await stripe.prices.retrieve(row.stripePriceId));
-          if (price) await db.q.update(plans).set({ priceCache: JSON.stringify(price), priceCachedAt: now }).where(eq(plans.id, row.id));
-          else logger.warn({ workspaceId, planId: row.id }, 'Plan price is not a recurring Stripe Price with an amount');
-        } catch (err) {
-          logger.warn({ workspaceId, planId: row.id, err: describeError(err) }, 'Could not retrieve a plan price from Stripe');
-        }
+      if (!stripe) return null;
+      try {
+        const price = priceOf(await stripe.prices.retrieve(priceId));
+        if (price) {
+          cache[slot] = { priceId, at: now.getTime(), price };
+          dirty = true;
+        } else logger.warn({ workspaceId, planId: row.id, priceId }, 'Plan price is not a recurring Stripe Price with an amount');
+        return price;
+      } catch (err) {
+        logger.warn({ workspaceId, planId: row.id, priceId, err: describeError(err) }, 'Could not retrieve a plan price from Stripe');
+        return null;
       }
+    };
+    const price = await resolve(row.stripePriceId, cache.monthly, 'monthly');
+    const yearlyPrice = row.stripeYearlyPriceId ? await resolve(row.stripeYearlyPriceId, cache.yearly, 'yearly') : null;
+    if (dirty) {
+      if (!row.stripeYearlyPriceId) cache.yearly = null;
+      await db.q.update(plans).set({ priceCache: JSON.stringify(cache), priceCachedAt: now }).where(eq(plans.id, row.id));
     }
     views.push({
       id: row.id,
@@ -131,10 +156,22 @@ async function listPlans({
       trialDays: row.trialDays,
       issuesLicenses: row.issuesLicenses,
       price,
+      yearlyPrice,
       active: row.active,
       stripePriceId: row.stripePriceId,
       stripeYearlyPriceId: row.stripeYearlyPriceId,
     });
   }
   return views;
+}
+
+/** The cached prices of a plan row; empty when there are none or they are in an older shape (stale). */
+function readCache(text: string | null): { monthly: CachedEntry | null; yearly: CachedEntry | null } {
+  if (!text) return { monthly: null, yearly: null };
+  try {
+    const parsed = PriceCache.safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data : { monthly: null, yearly: null };
+  } catch {
+    return { monthly: null, yearly: null };
+  }
 }

@@ -26,15 +26,19 @@ import { adminProcedure, createTRPCRouter, customerProcedure } from '../trpc';
  * audited. Errors: see the domain functions in `subscriptions/`.
  */
 export const subscriptionRouter = createTRPCRouter({
-  /** `{ subscription: SubscriptionView | null, access, pastDue }` from the mirror; no Stripe call. */
+  /** `{ subscription: SubscriptionView | null, access, pastDue, trialEligible }` from the mirror; no Stripe call. */
   get: customerProcedure.input(SubscriptionScopeInput).query(async ({ ctx, input }) =>
     getSubscription({ db: ctx.db, graceDays: ctx.config.dunningGraceDays, scope: await customerScope(ctx.db, ctx.actor, input?.customerId) }),
   ),
-  /** `{ url, checkoutSessionId }` of a Checkout Session in subscription mode; CONFLICT when already subscribed. */
+  /**
+   * `{ url, checkoutSessionId }` of a Checkout Session in subscription mode at `interval`
+   * (`month` default, `year` needs the plan's yearly price: else BAD_REQUEST); no trial after an
+   * earlier one; CONFLICT when already subscribed.
+   */
   createCheckout: customerProcedure.input(SubscriptionCheckoutInput).mutation(async ({ ctx, input }) =>
     createSubscriptionCheckout({ ctx, scope: await customerScope(ctx.db, ctx.actor, input.customerId), input }),
   ),
-  /** The next invoice if the plan or seats changed now (`PlanChangePreview`); nothing changes. */
+  /** The next invoice if the plan, seats or `interval` (default the current one) changed now (`PlanChangePreview`); nothing changes. */
   previewChange: customerProcedure.input(SubscriptionPreviewChangeInput).query(async ({ ctx, input }) =>
     previewPlanChange({ ctx, scope: await customerScope(ctx.db, ctx.actor, input.customerId), input }),
   ),
@@ -55,7 +59,7 @@ export const subscriptionRouter = createTRPCRouter({
   getForCustomer: adminProcedure.input(AdminSubscriptionScopeInput).query(async ({ ctx, input }) =>
     getSubscription({ db: ctx.db, graceDays: ctx.config.dunningGraceDays, scope: await adminScope(ctx.db, ctx.actor, ctx.workspaceId, input.customerId) }),
   ),
-  /** Admins may set any trial of 0 to 730 days. */
+  /** Admins may set any trial of 0 to 730 days, also for a customer who has had one (omitted: none for such a customer). */
   createCheckoutForCustomer: adminProcedure.input(AdminSubscriptionCheckoutInput).mutation(async ({ ctx, input }) =>
     createSubscriptionCheckout({ ctx, scope: await adminScope(ctx.db, ctx.actor, ctx.workspaceId, input.customerId), input }),
   ),

@@ -41,6 +41,13 @@ export const trialDaysSchema = z
   .min(0, `trialDays must be 0 to ${TRIAL_DAYS_MAX}`)
   .max(TRIAL_DAYS_MAX, `trialDays must be 0 to ${TRIAL_DAYS_MAX}`);
 
+/** Billing intervals a plan can be bought at: `month` (its `stripePriceId`) or `year` (its optional `stripeYearlyPriceId`). */
+export const BILLING_INTERVAL_VALUES = ['month', 'year'] as const;
+export type BillingInterval = (typeof BILLING_INTERVAL_VALUES)[number];
+
+/** Which of the plan's prices to bill: `month` or `year`. */
+export const billingIntervalSchema = z.enum(BILLING_INTERVAL_VALUES, { error: 'interval must be "month" or "year"' });
+
 /**
  * The moment a proration is computed for, unix seconds (as `subscription.previewChange`
  * returned it), so the change charges what was previewed (stripe.com/docs/billing/subscriptions/prorations#preview-proration).
@@ -58,20 +65,28 @@ export const prorationDateSchema = z
 export const SubscriptionScopeInput = z.object({ customerId: customerId.optional() }).optional();
 export type SubscriptionScopeInput = z.infer<typeof SubscriptionScopeInput>;
 
-/** `subscription.createCheckout`: subscribe through Stripe Checkout. `trialDays` omitted: the plan's. */
+/**
+ * `subscription.createCheckout`: subscribe through Stripe Checkout. `trialDays` omitted: the
+ * plan's (none for a customer who has had a trial); `interval` omitted: `month`.
+ */
 export const SubscriptionCheckoutInput = z.object({
   customerId: customerId.optional(),
   plan: subscriptionPlanSchema,
   seats: seatsSchema.optional(),
   trialDays: trialDaysSchema.optional(),
+  interval: billingIntervalSchema.optional(),
 });
 export type SubscriptionCheckoutInput = z.infer<typeof SubscriptionCheckoutInput>;
 
-/** `subscription.previewChange`: what moving to `plan` (and `seats`) would invoice. */
+/**
+ * `subscription.previewChange`: what moving to `plan` (and `seats`, billed every `interval`)
+ * would invoice. `interval` omitted: the subscription's current one.
+ */
 export const SubscriptionPreviewChangeInput = z.object({
   customerId: customerId.optional(),
   plan: subscriptionPlanSchema,
   seats: seatsSchema.optional(),
+  interval: billingIntervalSchema.optional(),
 });
 export type SubscriptionPreviewChangeInput = z.infer<typeof SubscriptionPreviewChangeInput>;
 

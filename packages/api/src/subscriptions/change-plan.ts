@@ -15,7 +15,8 @@ const staleProrationDate = (err: Stripe.errors.StripeError) =>
 
 /**
  * Change the plan or seats of the customer's subscription (`resolvePlanChange` checks it):
- * `subscriptions.update` of its first item to the plan's price and quantity with
+ * `subscriptions.update` of its first item to the plan's price for the interval (monthly or
+ * yearly; default the current one) and quantity with
  * `proration_behavior: create_prorations` (credit for the unused time, charge for the remaining
  * time, both on the next invoice; stripe.com/docs/billing/subscriptions/upgrade-downgrade) at
  * `prorationDate` (the preview's, so the customer is charged what was shown; default now), with
@@ -33,10 +34,10 @@ export async function changeSubscriptionPlan({
   scope: SubscriptionScope;
   input: Omit<SubscriptionChangePlanInput, 'customerId'>;
 }): Promise<SubscriptionView> {
-  const { subscription, plan, quantity, stripe, item } = await resolvePlanChange(ctx, scope, input);
+  const { subscription, plan, quantity, interval, priceId, stripe, item } = await resolvePlanChange(ctx, scope, input);
   const ids = { customerId: scope.customer.id, subscriptionId: subscription.id, planId: plan.id };
   const params: Stripe.SubscriptionUpdateParams = {
-    items: [{ id: item.id, price: plan.stripePriceId, quantity }],
+    items: [{ id: item.id, price: priceId, quantity }],
     proration_behavior: 'create_prorations',
   };
   const updated = await stripeCall(
@@ -57,8 +58,8 @@ export async function changeSubscriptionPlan({
       action: 'subscription.change_plan',
       targetType: 'subscription',
       targetId: subscription.id,
-      before: { plan: before.plan?.code ?? null, seats: subscription.seats },
-      after: { plan: plan.code, seats: quantity, prorationDate: input.prorationDate ?? null },
+      before: { plan: before.plan?.code ?? null, interval: before.interval, seats: subscription.seats },
+      after: { plan: plan.code, interval, seats: quantity, prorationDate: input.prorationDate ?? null },
       requestId: ctx.requestId,
     });
   }

@@ -7,7 +7,7 @@ import { SUBSCRIPTION_PAGE_PATH, type SubscriptionCheckoutInput } from '../schem
 import { requireStripeFor } from '../stripe/require-configured';
 import { stripeUnavailable } from '../topups/stripe-unavailable';
 import { describeError } from '../webhooks/text';
-import { currentSubscription, planByCode, quantityFor, stripeCall, type SubscriptionCtx, type SubscriptionScope } from './find-for-customer';
+import { currentSubscription, isTrialEligible, planByCode, priceIdFor, quantityFor, stripeCall, type SubscriptionCtx, type SubscriptionScope } from './find-for-customer';
 
 /**
  * How long a subscription Checkout Session stays open, seconds, counted from the start of its
@@ -45,7 +45,8 @@ export function redirectOrigin(ctx: Pick<SubscriptionCtx, 'origin' | 'config'>):
 /**
  * Start a subscription through Stripe Checkout in `subscription` mode
  * (stripe.com/docs/billing/subscriptions/build-subscriptions?ui=stripe-hosted): one line item,
- * the plan's monthly price with quantity `seats` (per-seat plans; 1 otherwise), a trial of
+ * the plan's price for `interval` (`month`, the default: `stripePriceId`; `year`:
+ * `stripeYearlyPriceId`) with quantity `seats` (per-seat plans; 1 otherwise), a trial of
  * `trialDays` (default the plan's; 0 none), the customer's Stripe customer reused (created with
  * its email on first need, so Checkout prefills the email), and `tally_customer_id`,
  * `tally_workspace_id`, `tally_plan_code` in the session's and the subscription's metadata.
@@ -61,10 +62,13 @@ export function redirectOrigin(ctx: Pick<SubscriptionCtx, 'origin' | 'config'>):
  * lag a payment by the webhook's delay).
  *
  * A customer may shorten the plan's trial, not lengthen it; an admin (audited) may set 0 to 730 days.
+ * One trial per customer (`isTrialEligible`): a customer who has had a trial gets none by
+ * default (and is refused one it asks for); an admin may still grant one with `trialDays`.
  *
  * Returns `{ url, checkoutSessionId }`.
  * @throws AppError NOT_FOUND (no such plan), BAD_REQUEST (plan no longer offered, seats on a
- * flat plan, a longer trial than the plan's), CONFLICT (already subscribed: change plan instead;
+ * flat plan, a longer trial than the plan's, a trial after an earlier one, yearly billing on a
+ * plan without a yearly price), CONFLICT (already subscribed: change plan instead;
  * or the workspace has no Stripe), FORBIDDEN (origin), BAD_GATEWAY (Stripe refused or is unreachable).
  * Nothing is called at Stripe unless all of these pass.
  */
@@ -81,9 +85,15 @@ export async function createSubscriptionCheckout({
   const { customer } = scope;
   const plan = await planByCode(db, customer.workspaceId, input.plan);
   const quantity = quantityFor(plan, input.seats);
-  const trialDays = input.trialDays ?? plan.trialDays;
+  const interval = input.interval ?? 'month';
+  const priceId = priceIdFor(plan, interval);
+  const eligible = await isTrialEligible(db, customer);
+  const trialDays = input.trialDays ?? (eligible ? plan.trialDays : 0);
   if (scope.audience === 'customer' && trialDays > plan.trialDays) {
     throw new AppError('BAD_REQUEST', plan.trialDays > 0 ? `${plan.name} has a trial of at most ${plan.trialDays} days` : `${plan.name} has no trial`);
+  }
+  if (scope.audience === 'customer' && trialDays > 0 && !eligible) {
+    throw new AppError('BAD_REQUEST', 'The free trial has already been used: subscribe without a trial (trialDays 0 or omitted)');
   }
   const existing = await currentSubscription(db, customer, config.dunningGraceDays);
   if (existing && SUBSCRIBED_STATUSES.includes(existing.status)) {
@@ -107,7 +117,7 @@ export async function createSubscriptionCheckout({
     mode: 'subscription',
     customer: stripeCustomerId,
     client_reference_id: customer.id,
-    line_items: [{ price: plan.stripePriceId, quantity }],
+    line_items: [{ price: priceId, quantity }],
     subscription_data: { metadata, ...(trialDays > 0 ? { trial_period_days: trialDays } : {}) },
     metadata,
     expires_at: windowStart + SUBSCRIPTION_CHECKOUT_LIFETIME_S,
@@ -129,7 +139,7 @@ export async function createSubscriptionCheckout({
       action: 'subscription.create_checkout',
       targetType: 'customer',
       targetId: customer.id,
-      after: { plan: plan.code, seats: quantity, trialDays, checkoutSessionId: session.id },
+      after: { plan: plan.code, interval, seats: quantity, trialDays, checkoutSessionId: session.id },
       requestId: ctx.requestId,
     });
   }

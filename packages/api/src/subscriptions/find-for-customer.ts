@@ -4,12 +4,13 @@
  * the customer and admin procedures, so both apply the same rules; every lookup here runs
  * before any Stripe call.
  */
-import { and, desc, eq, ne, type Database, type Plan, type Subscription } from '@tally/db';
+import { and, desc, eq, ne, sql, type Database, type Plan, type Subscription } from '@tally/db';
 import Stripe from 'stripe';
 import type { Actor } from '../context';
 import { resolveCustomerForActor, type ActingCustomer } from '../customers/resolve-for-actor';
 import { AppError, notFound } from '../errors';
 import type { Logger } from '../logger';
+import type { BillingInterval } from '../schemas/subscriptions';
 import type { ApiConfig } from '../services';
 import type { StripeAccounts } from '../stripe/accounts';
 import { stripeUnavailable } from '../topups/stripe-unavailable';
@@ -100,6 +101,31 @@ export async function planByCode(db: Database, workspaceId: string, code: string
   if (!plan) throw new AppError('NOT_FOUND', `Plan "${code}" not found`);
   if (!plan.active && plan.id !== currentPlanId) throw new AppError('BAD_REQUEST', `Plan "${code}" is no longer offered`);
   return plan;
+}
+
+/**
+ * The Stripe Price that bills `plan` every `interval`: its monthly `stripePriceId` or its
+ * yearly `stripeYearlyPriceId`.
+ * @throws AppError BAD_REQUEST for `year` on a plan without a yearly price.
+ */
+export function priceIdFor(plan: Pick<Plan, 'name' | 'stripePriceId' | 'stripeYearlyPriceId'>, interval: BillingInterval): string {
+  if (interval === 'month') return plan.stripePriceId;
+  if (!plan.stripeYearlyPriceId) throw new AppError('BAD_REQUEST', `${plan.name} has no yearly billing: choose monthly billing`);
+  return plan.stripeYearlyPriceId;
+}
+
+/**
+ * Whether the customer may still get a free trial: one trial per customer, so false once any
+ * of its subscriptions (mirror rows, ended ones too) had a trial (`trialStart` or `trialEnd` set).
+ */
+export async function isTrialEligible(db: Database, customer: Pick<ActingCustomer, 'id' | 'workspaceId'>): Promise<boolean> {
+  const { subscriptions: s } = db.t;
+  const [had] = await db.q
+    .select({ id: s.id })
+    .from(s)
+    .where(and(eq(s.workspaceId, customer.workspaceId), eq(s.customerId, customer.id), sql`(${s.trialStart} IS NOT NULL OR ${s.trialEnd} IS NOT NULL)`))
+    .limit(1);
+  return !had;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { and, desc, eq, type Database, type Subscription } from '@tally/db';
 import type { AccessLevel } from './access';
 import { accessForCustomer } from './customer-access';
-import type { SubscriptionScope } from './find-for-customer';
+import { isTrialEligible, type SubscriptionScope } from './find-for-customer';
 import { subscriptionView, type SubscriptionView } from './view';
 
 /** What the past-due banner needs: the subscription's latest open invoice that Stripe is chasing. */
@@ -19,7 +19,7 @@ export interface PastDueView {
   attemptCount: number;
 }
 
-/** `subscription.get`: the subscription deciding access (null without one), the access, and the past-due state. */
+/** `subscription.get`: the subscription deciding access (null without one), the access, the past-due state, and whether a trial is still on offer. */
 export interface SubscriptionState {
   subscription: SubscriptionView | null;
   access: {
@@ -33,6 +33,11 @@ export interface SubscriptionState {
     evaluatedAt: Date;
   };
   pastDue: PastDueView | null;
+  /**
+   * Whether a new checkout would get the plan's free trial: false once the customer has had a
+   * trial on any subscription (one trial per customer), so plan cards must not promise one.
+   */
+  trialEligible: boolean;
 }
 
 /** Statuses in which an open invoice means a failed or pending payment of the subscription. */
@@ -75,7 +80,7 @@ export async function pastDueOf(db: Database, subscription: Subscription): Promi
 /**
  * The customer's subscription state (`SubscriptionState`), read from the mirror only (no
  * Stripe call): the subscription deciding access, its access from `accessForCustomer` (the
- * only place access is derived), and the past-due banner's invoice.
+ * only place access is derived), the past-due banner's invoice, and `trialEligible`.
  */
 export async function getSubscription({ db, graceDays, scope }: { db: Database; graceDays: number; scope: SubscriptionScope }): Promise<SubscriptionState> {
   const { customer } = scope;
@@ -84,5 +89,6 @@ export async function getSubscription({ db, graceDays, scope }: { db: Database; 
     subscription: subscription ? await subscriptionView(db, subscription) : null,
     access: { access, reason, message, until, status, evaluatedAt },
     pastDue: subscription ? await pastDueOf(db, subscription) : null,
+    trialEligible: await isTrialEligible(db, customer),
   };
 }

@@ -4,8 +4,9 @@ import { AppError } from '../errors';
 import type { SubscriptionPreviewChangeInput } from '../schemas/subscriptions';
 import { requireStripeFor } from '../stripe/require-configured';
 import { stripeNowFor } from './customer-access';
-import { isLive, planByCode, quantityFor, requireCurrentSubscription, stripeCall, type SubscriptionCtx, type SubscriptionScope } from './find-for-customer';
-import { firstItemOf } from './view';
+import type { BillingInterval } from '../schemas/subscriptions';
+import { isLive, planByCode, priceIdFor, quantityFor, requireCurrentSubscription, stripeCall, type SubscriptionCtx, type SubscriptionScope } from './find-for-customer';
+import { firstItemOf, intervalOf, planOfSubscription } from './view';
 
 /** A change of plan or seats, checked against the mirror and then against Stripe's subscription. */
 export interface PlanChange {
@@ -15,6 +16,9 @@ export interface PlanChange {
   plan: Plan;
   /** Seats after the change (1 for a flat plan). */
   quantity: number;
+  /** The billing interval after the change, and the plan's Stripe Price for it. */
+  interval: BillingInterval;
+  priceId: string;
   stripe: Stripe;
   /** The subscription as Stripe has it now. */
   stripeSubscription: Stripe.Subscription;
@@ -23,22 +27,31 @@ export interface PlanChange {
 }
 
 /**
- * Check a change of plan or seats: the customer's live subscription (mirror), the target plan
- * (`seats` default: the current seats for a per-seat plan, 1 for a flat one), something to
- * change; only then read the subscription from Stripe for its item id.
+ * Check a change of plan, seats or billing interval: the customer's live subscription (mirror),
+ * the target plan (`seats` default: the current seats for a per-seat plan, 1 for a flat one;
+ * `interval` default: the current one, `year` when the subscription bills its plan's yearly
+ * price, else `month`) and its price for that interval, something to change; only then read the
+ * subscription from Stripe for its item id.
  * @throws AppError NOT_FOUND (no subscription, no such plan), BAD_REQUEST (plan no longer
- * offered, seats on a flat plan, nothing to change), CONFLICT (the workspace has no Stripe, or
+ * offered, seats on a flat plan, yearly on a plan without a yearly price, nothing to change), CONFLICT (the workspace has no Stripe, or
  * Stripe says the subscription has ended), BAD_GATEWAY (Stripe unreachable). No Stripe call
  * before the mirror checks pass.
  */
-export async function resolvePlanChange(ctx: SubscriptionCtx, scope: SubscriptionScope, input: { plan: string; seats?: number | undefined }): Promise<PlanChange> {
+export async function resolvePlanChange(
+  ctx: SubscriptionCtx,
+  scope: SubscriptionScope,
+  input: { plan: string; seats?: number | undefined; interval?: BillingInterval | undefined },
+): Promise<PlanChange> {
   const { db, config } = ctx;
   const { customer } = scope;
   const subscription = await requireCurrentSubscription(db, customer, config.dunningGraceDays, 'change');
   const plan = await planByCode(db, customer.workspaceId, input.plan, subscription.planId);
   const quantity = quantityFor(plan, input.seats, subscription.seats);
-  const samePlan = subscription.planId === plan.id || subscription.stripePriceId === plan.stripePriceId;
-  if (samePlan && quantity === subscription.seats) {
+  const currentInterval = intervalOf(await planOfSubscription(db, subscription), subscription.stripePriceId) ?? 'month';
+  const interval = input.interval ?? currentInterval;
+  const priceId = priceIdFor(plan, interval);
+  const samePlan = subscription.planId === plan.id || subscription.stripePriceId === plan.stripePriceId || subscription.stripePriceId === plan.stripeYearlyPriceId;
+  if (samePlan && quantity === subscription.seats && interval === currentInterval) {
     throw new AppError('BAD_REQUEST', `Already on ${plan.name}${plan.perSeat ? ` with ${quantity} seat${quantity === 1 ? '' : 's'}` : ''}: nothing to change`);
   }
   const { client: stripe } = await requireStripeFor(ctx, customer.workspaceId);
@@ -48,7 +61,7 @@ export async function resolvePlanChange(ctx: SubscriptionCtx, scope: Subscriptio
   if (!isLive(stripeSubscription.status) || !item) {
     throw new AppError('CONFLICT', `The subscription has ended (${stripeSubscription.status}): subscribe to a plan instead`);
   }
-  return { subscription, plan, quantity, stripe, stripeSubscription, item };
+  return { subscription, plan, quantity, interval, priceId, stripe, stripeSubscription, item };
 }
 
 /** One line of a previewed invoice, minor units (negative: a credit). */
@@ -64,6 +77,8 @@ export interface PreviewLine {
 export interface PlanChangePreview {
   plan: { code: string; name: string };
   seats: number;
+  /** The billing interval after the change (its plan's monthly or yearly price). */
+  interval: BillingInterval;
   /** What the next invoice would ask, minor units (0 when credits exceed charges). */
   amountDueMinor: number;
   /** Its total including credits, minor units (negative: credit left on the customer's balance). */
@@ -107,7 +122,7 @@ export async function previewPlanChange({
   input: Omit<SubscriptionPreviewChangeInput, 'customerId'>;
 }): Promise<PlanChangePreview> {
   const change = await resolvePlanChange(ctx, scope, input);
-  const { subscription, plan, quantity, stripe, item } = change;
+  const { subscription, plan, quantity, interval, priceId, stripe, item } = change;
   const prorationDate = Math.floor((await stripeNowFor(ctx.db, subscription)).getTime() / 1000);
   const ids = { customerId: scope.customer.id, subscriptionId: subscription.id };
   const invoice = await stripeCall(
@@ -119,7 +134,7 @@ export async function previewPlanChange({
         customer: subscription.stripeCustomerId,
         subscription: subscription.stripeSubscriptionId,
         subscription_details: {
-          items: [{ id: item.id, price: plan.stripePriceId, quantity }],
+          items: [{ id: item.id, price: priceId, quantity }],
           proration_behavior: 'create_prorations',
           proration_date: prorationDate,
         },
@@ -136,6 +151,7 @@ export async function previewPlanChange({
   return {
     plan: { code: plan.code, name: plan.name },
     seats: quantity,
+    interval,
     prorationDate,
     amountDueMinor: invoice.amount_due,
     totalMinor: invoice.total,

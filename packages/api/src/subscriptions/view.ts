@@ -27,6 +27,11 @@ export interface SubscriptionView {
   /** Stripe's status: incomplete, incomplete_expired, trialing, active, past_due, canceled, unpaid, paused. */
   status: string;
   seats: number;
+  /**
+   * Which of the plan's prices is billed: `month` (its `stripePriceId`), `year` (its
+   * `stripeYearlyPriceId`), null when the price is neither (no plan, or a price changed since).
+   */
+  interval: 'month' | 'year' | null;
   /** Lowercase ISO 4217; null until Stripe has told. */
   currency: string | null;
   currentPeriodStart: Date | null;
@@ -62,15 +67,29 @@ export async function planByPrice(db: Database, workspaceId: string, priceId: st
   return plan ?? null;
 }
 
+/** Whether `priceId` is `plan`'s monthly (`month`) or yearly (`year`) price; null when it is neither. */
+export function intervalOf(plan: Pick<Plan, 'stripePriceId' | 'stripeYearlyPriceId'> | null | undefined, priceId: string | null | undefined): 'month' | 'year' | null {
+  if (!plan || !priceId) return null;
+  if (priceId === plan.stripePriceId) return 'month';
+  if (priceId === plan.stripeYearlyPriceId) return 'year';
+  return null;
+}
+
+/** The plan a mirror row bills: by its `planId`, else by its price; null when neither is a plan of the workspace. */
+export async function planOfSubscription(db: Database, row: Subscription): Promise<Plan | null> {
+  return (await planById(db, row.workspaceId, row.planId)) ?? (await planByPrice(db, row.workspaceId, row.stripePriceId));
+}
+
 /** The view of a mirror row. */
 export async function subscriptionView(db: Database, row: Subscription): Promise<SubscriptionView> {
-  const plan = (await planById(db, row.workspaceId, row.planId)) ?? (await planByPrice(db, row.workspaceId, row.stripePriceId));
+  const plan = await planOfSubscription(db, row);
   return {
     id: row.id,
     stripeSubscriptionId: row.stripeSubscriptionId,
     plan: planRef(plan),
     status: row.status,
     seats: row.seats,
+    interval: intervalOf(plan, row.stripePriceId),
     currency: row.currency,
     currentPeriodStart: row.currentPeriodStart,
     currentPeriodEnd: row.currentPeriodEnd,
@@ -114,6 +133,7 @@ export async function subscriptionViewFromStripe(db: Database, row: Subscription
     plan: planRef(plan),
     status: subscription.status,
     seats: item?.quantity ?? 1,
+    interval: intervalOf(plan, priceId),
     currency: subscription.currency ?? row.currency,
     currentPeriodStart: seconds(periodStart),
     currentPeriodEnd: seconds(periodEnd),
