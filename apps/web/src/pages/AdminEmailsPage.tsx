@@ -137,7 +137,7 @@ export function AdminEmailsPage() {
                     {open === e.id && e.textBody !== null && (
                       <tr id={`email-body-${e.id}`}>
                         <td colSpan={5}>
-                          <pre className="event-id" style={{ whiteSpace: 'pre-wrap', wordBreak: 'break-word', margin: 0 }}>
+                          <pre className="event-id email-body">
                             <Linkified text={e.textBody} />
                           </pre>
                         </td>
