@@ -5,6 +5,7 @@ import { StripeModeBanner } from './components/StripeModeBanner';
 import { AdminActivityPage } from './pages/AdminActivityPage';
 import { AdminAuditPage } from './pages/AdminAuditPage';
 import { AdminPlansPage } from './pages/AdminPlansPage';
+import { AdminApiKeysPage } from './pages/AdminApiKeysPage';
 import { AdminBillingRecordsPage } from './pages/AdminBillingRecordsPage';
 import { AdminCustomerPage } from './pages/AdminCustomerPage';
 import { AdminCustomersPage } from './pages/AdminCustomersPage';
@@ -54,6 +55,7 @@ export function App() {
               <Route path="admin/customers/:customerId" element={<AdminCustomerPage />} />
               <Route path="admin/billing-records" element={<AdminBillingRecordsPage />} />
               <Route path="admin/plans" element={<AdminPlansPage />} />
+              <Route path="admin/api-keys" element={<AdminApiKeysPage />} />
               <Route path="admin/audit" element={<AdminAuditPage />} />
               <Route path="admin/emails" element={<AdminEmailsPage />} />
               <Route path="admin/settings/stripe" element={<AdminStripeSettingsPage />} />

@@ -10,6 +10,7 @@ import { TRPCError, type AnyProcedure } from '@trpc/server';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Actor } from '../src/context';
+import { createApiKey } from '../src/api-keys/index';
 import { enqueueEmail } from '../src/email/enqueue';
 import { newId } from '../src/ids';
 import { postLedgerEntry } from '../src/ledger/credit';
@@ -36,6 +37,7 @@ interface Tenant {
   emailId: string;
   stripeAccountMarker: string;
   planId: string;
+  apiKeyId: string;
 }
 
 interface AdminEntry {
@@ -91,6 +93,9 @@ const ADMIN_TABLE: Record<string, AdminEntry> = {
   'billing.openPortalForCustomer': { input: (own) => ({ customerId: own.customerId }), foreign: (_o, other) => ({ customerId: other.customerId }) },
   'invoice.listForCustomer': { input: (own) => ({ customerId: own.customerId }), foreign: (_o, other) => ({ customerId: other.customerId }), reads: [(own) => ({ customerId: own.customerId })] },
   'license.listForCustomer': { input: (own) => ({ customerId: own.customerId }), foreign: (_o, other) => ({ customerId: other.customerId }), reads: [(own) => ({ customerId: own.customerId })] },
+  'apiKey.list': { input: () => undefined, reads: [() => undefined] },
+  'apiKey.create': { input: () => ({ name: 'Isolation', mode: 'test' }) },
+  'apiKey.revoke': { input: (own) => ({ keyId: own.apiKeyId }), foreign: (_o, other) => ({ keyId: other.apiKeyId }) },
   'audit.list': { input: () => ({}), reads: [() => ({ limit: 100 }), (_o, other) => ({ limit: 100, cursor: other.entryId })] },
   'billingRecord.create': {
     input: (own) => ({ customerId: own.customerId, description: 'Isolation', amountMinor: 100, dueDate: '2030-01-01' }),
@@ -197,9 +202,11 @@ async function seedTenant(db: Database, label: string): Promise<Tenant> {
     savedByUserId: s.admin.userId,
     savedAt: new Date(),
   });
+  const apiKeyId = (await createApiKey(db, { workspaceId: s.workspaceId, name: `${label} backend`, mode: 'test' })).id;
   const planId = newId();
   await db.q.insert(t.plans).values({ id: planId, workspaceId: s.workspaceId, code: `${label}-plan`, name: `${label} plan`, stripePriceId: `price_${label}isolation` });
   return {
+    apiKeyId,
     planId,
     workspaceId: s.workspaceId,
     admin: s.admin,
@@ -237,6 +244,7 @@ async function stateOf(db: Database, tenant: Tenant) {
         .orderBy(t.customerMemberships.id),
     ),
     audit: await rows(db.q.select().from(t.auditLog).where(eq(t.auditLog.workspaceId, ws)).orderBy(t.auditLog.id)),
+    apiKeys: await rows(db.q.select().from(t.apiKeys).where(eq(t.apiKeys.workspaceId, ws)).orderBy(t.apiKeys.id)),
     plans: await rows(db.q.select().from(t.plans).where(eq(t.plans.workspaceId, ws)).orderBy(t.plans.id)),
     stripe: await rows(db.q.select().from(t.workspaceStripeAccounts).where(eq(t.workspaceStripeAccounts.workspaceId, ws))),
     emails: await rows(db.q.select({ n: sql<number>`count(*)`.mapWith(Number) }).from(t.emailOutbox).where(and(eq(t.emailOutbox.workspaceId, ws)))),
@@ -259,6 +267,7 @@ const markersOf = (tenant: Tenant) => [
   tenant.emailId,
   tenant.stripeAccountMarker,
   tenant.planId,
+  tenant.apiKeyId,
 ];
 
 describe('the isolation table', () => {

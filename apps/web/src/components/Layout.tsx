@@ -84,6 +84,9 @@ export function Layout() {
                 <NavLink to="/admin/emails" className="nav-link">
                   Emails
                 </NavLink>
+                <NavLink to="/admin/api-keys" className="nav-link">
+                  API keys
+                </NavLink>
                 <NavLink to="/admin/settings/stripe" className="nav-link">
                   Settings
                 </NavLink>

@@ -39,10 +39,12 @@ export function AdminPlansPage() {
         </div>
       )}
       <section className="card card-flush" aria-labelledby="plans-title">
-        <div className="card-header">
-          <h2 id="plans-title" className="card-header-title">
-            All plans
-          </h2>
+        <div className="card-header card-pad">
+          <div className="card-header-title">
+            <h2 id="plans-title" className="card-title">
+              All plans
+            </h2>
+          </div>
         </div>
         {plans.isPending && <Loading label="Loading plans" />}
         {plans.isError && <ErrorMessage error={plans.error} title="Could not load plans" onRetry={() => void plans.refetch()} />}

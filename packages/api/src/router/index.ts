@@ -14,6 +14,7 @@ import { subscriptionRouter } from './subscription';
 import { billingRouter } from './billing';
 import { licenseRouter } from './license';
 import { invoiceRouter } from './invoice';
+import { apiKeyRouter } from './api-key';
 
 export const appRouter = createTRPCRouter({
   me: meRouter,
@@ -31,6 +32,7 @@ export const appRouter = createTRPCRouter({
   billing: billingRouter,
   license: licenseRouter,
   invoice: invoiceRouter,
+  apiKey: apiKeyRouter,
 });
 
 export type AppRouter = typeof appRouter;
