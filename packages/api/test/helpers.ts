@@ -1,4 +1,4 @@
-import type { Database } from '@tally/db';
+import { and, eq, type Database, type Plan, type Subscription } from '@tally/db';
 import Stripe from 'stripe';
 import { newId } from '../src/ids';
 import { createInnerContext, type Actor } from '../src/context';
@@ -92,4 +92,44 @@ export function testServices(db: Database, stripe: Stripe | null, opts: Paramete
 export function callerFor(db: Database, stripe: Stripe | StripeAccounts, actor: Actor | null, origin: string | null = ORIGIN, selectedWorkspaceId: string | null = null) {
   const stripeAccounts = stripe instanceof Stripe ? testStripeAccounts(stripe) : stripe;
   return createCallerFactory(appRouter)(createInnerContext({ db, stripeAccounts, config: testConfig, logger: silentLogger, actor, origin, selectedWorkspaceId }));
+}
+
+/**
+ * What the webhook handlers would write for a Stripe subscription, for procedure tests that do
+ * not run webhooks: the mirror row (insert or overwrite) read back from `stripe`, its plan the
+ * one whose monthly or yearly price is the first item's.
+ */
+export async function mirrorSubscriptionRow(
+  db: Database,
+  stripe: Stripe,
+  { workspaceId, customerId, stripeSubscriptionId, plans }: { workspaceId: string; customerId: string; stripeSubscriptionId: string; plans: readonly Plan[] },
+): Promise<Subscription> {
+  const sub = await stripe.subscriptions.retrieve(stripeSubscriptionId);
+  const item = sub.items.data[0]!;
+  const plan = plans.find((p) => p.stripePriceId === item.price.id || p.stripeYearlyPriceId === item.price.id) ?? null;
+  const at = (s: number | null | undefined) => (typeof s === 'number' ? new Date(s * 1000) : null);
+  const fields = {
+    stripeCustomerId: String(sub.customer),
+    planId: plan?.id ?? null,
+    stripePriceId: item.price.id,
+    status: sub.status,
+    seats: item.quantity ?? 1,
+    currency: sub.currency,
+    currentPeriodStart: at(item.current_period_start),
+    currentPeriodEnd: at(item.current_period_end),
+    trialStart: at(sub.trial_start),
+    trialEnd: at(sub.trial_end),
+    cancelAtPeriodEnd: sub.cancel_at_period_end,
+    cancelAt: at(sub.cancel_at),
+    canceledAt: at(sub.canceled_at),
+    endedAt: at(sub.ended_at),
+    stripeCreated: at(sub.created),
+    updatedAt: new Date(),
+  };
+  const s = db.t.subscriptions;
+  const where = and(eq(s.workspaceId, workspaceId), eq(s.stripeSubscriptionId, sub.id));
+  const [existing] = await db.q.select().from(s).where(where);
+  if (existing) await db.q.update(s).set(fields).where(where);
+  else await db.q.insert(s).values({ id: newId(), workspaceId, customerId, stripeSubscriptionId: sub.id, ...fields });
+  return (await db.q.select().from(s).where(where))[0]!;
 }

@@ -6,7 +6,7 @@
  * keep the yearly interval by default), and a customer who has had a trial gets a checkout
  * without `trial_period_days` (an admin may still grant one). Both dialects.
  */
-import { and, eq, type Subscription } from '@tally/db';
+import type { Subscription } from '@tally/db';
 import { testDialects, type TestDatabase } from '@tally/db/testing';
 import { startStripeEmulator, type StripeEmulator } from '@tally/stripe-emulator';
 import { TRPCError } from '@trpc/server';
@@ -16,7 +16,7 @@ import type { Actor } from '../src/context';
 import { newId } from '../src/ids';
 import { seedDemoPlans } from '../src/plans/seed-demo-plans';
 import type { StripeAccounts } from '../src/stripe/accounts';
-import { callerFor, ORIGIN, seedTenants, testStripeAccounts } from './helpers';
+import { callerFor, mirrorSubscriptionRow, ORIGIN, seedTenants, testStripeAccounts } from './helpers';
 
 const failure = async (p: Promise<unknown>) => {
   try {
@@ -63,36 +63,10 @@ describe.each(testDialects)('yearly billing and one trial per customer ($name)',
   type Setup = Awaited<ReturnType<typeof setup>>;
 
   /** What the webhook handlers write: the mirror row of a Stripe subscription, plan found by its monthly or yearly price. */
-  async function mirror(t: Setup, customerId: string, stripeSubscriptionId: string): Promise<Subscription> {
-    const sub = await stripe.subscriptions.retrieve(stripeSubscriptionId);
-    const item = sub.items.data[0]!;
-    const plan = Object.values(t.plans).find((p) => p.stripePriceId === item.price.id || p.stripeYearlyPriceId === item.price.id) ?? null;
-    const at = (s: number | null | undefined) => (typeof s === 'number' ? new Date(s * 1000) : null);
-    const fields = {
-      stripeCustomerId: String(sub.customer),
-      planId: plan?.id ?? null,
-      stripePriceId: item.price.id,
-      status: sub.status,
-      seats: item.quantity ?? 1,
-      currency: sub.currency,
-      currentPeriodStart: at(item.current_period_start),
-      currentPeriodEnd: at(item.current_period_end),
-      trialStart: at(sub.trial_start),
-      trialEnd: at(sub.trial_end),
-      cancelAtPeriodEnd: sub.cancel_at_period_end,
-      cancelAt: at(sub.cancel_at),
-      canceledAt: at(sub.canceled_at),
-      endedAt: at(sub.ended_at),
-      stripeCreated: at(sub.created),
-      updatedAt: new Date(),
-    };
-    const s = db.t.subscriptions;
-    const where = and(eq(s.workspaceId, t.workspaceId), eq(s.stripeSubscriptionId, sub.id));
-    const [existing] = await db.q.select().from(s).where(where);
-    if (existing) await db.q.update(s).set(fields).where(where);
-    else await db.q.insert(s).values({ id: newId(), workspaceId: t.workspaceId, customerId, stripeSubscriptionId: sub.id, ...fields });
-    return (await db.q.select().from(s).where(where))[0]!;
-  }
+  /** The mirror row the webhooks would write (see `mirrorSubscriptionRow`). */
+  const mirror = (t: Setup, customerId: string, stripeSubscriptionId: string): Promise<Subscription> =>
+    mirrorSubscriptionRow(db, stripe, { workspaceId: t.workspaceId, customerId, stripeSubscriptionId, plans: Object.values(t.plans) });
+
 
   /** Pay a checkout session in the emulator and mirror its subscription. */
   async function pay(t: Setup, customerId: string, checkoutSessionId: string) {
