@@ -23,6 +23,7 @@ import { securityHeaders } from './http/security-headers';
 import { serveSpa } from './http/static-spa';
 import { customerAccessRoutes } from './http/customer-access';
 import { licenseVerifyRoutes } from './http/license-verify';
+import { usageIngestRoutes } from './http/usage-ingest';
 import { stripeWebhookRoutes } from './http/stripe-webhook';
 import { sessionOf, trpcGuards } from './http/trpc-guards';
 
@@ -72,6 +73,7 @@ export function createApp({ services, auth, webDistDir, trustProxy = false, publ
   // Server-to-server API (`/api/v1`): API keys or license keys, never cookies; each route parses its own JSON body.
   app.use(customerAccessRoutes(services));
   app.use(licenseVerifyRoutes(services));
+  app.use(usageIngestRoutes(services));
 
   // better-auth reads the client IP only from CLIENT_IP_HEADER, set here from req.ip (which
   // honours `trust proxy`) after dropping any value the client sent; its bodies are parsed

@@ -6,6 +6,9 @@ import { AdminActivityPage } from './pages/AdminActivityPage';
 import { AdminAuditPage } from './pages/AdminAuditPage';
 import { AdminPlansPage } from './pages/AdminPlansPage';
 import { AdminApiKeysPage } from './pages/AdminApiKeysPage';
+import { AdminMetersPage } from './pages/AdminMetersPage';
+import { AdminUsagePage } from './pages/AdminUsagePage';
+import { UsagePage } from './pages/UsagePage';
 import { AdminBillingRecordsPage } from './pages/AdminBillingRecordsPage';
 import { AdminCustomerPage } from './pages/AdminCustomerPage';
 import { AdminCustomersPage } from './pages/AdminCustomersPage';
@@ -45,6 +48,7 @@ export function App() {
               <Route path="ledger" element={<LedgerPage />} />
               <Route path="subscription" element={<SubscriptionPage />} />
               <Route path="invoices" element={<InvoicesPage />} />
+              <Route path="usage" element={<UsagePage />} />
               <Route path="licenses" element={<LicensesPage />} />
               <Route path="topup/success" element={<TopupSuccessPage />} />
             </Route>
@@ -55,6 +59,8 @@ export function App() {
               <Route path="admin/customers/:customerId" element={<AdminCustomerPage />} />
               <Route path="admin/billing-records" element={<AdminBillingRecordsPage />} />
               <Route path="admin/plans" element={<AdminPlansPage />} />
+              <Route path="admin/meters" element={<AdminMetersPage />} />
+              <Route path="admin/usage" element={<AdminUsagePage />} />
               <Route path="admin/api-keys" element={<AdminApiKeysPage />} />
               <Route path="admin/audit" element={<AdminAuditPage />} />
               <Route path="admin/emails" element={<AdminEmailsPage />} />

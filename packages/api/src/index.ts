@@ -53,3 +53,4 @@ export { verifyLicense, INVALID_LICENSE } from './licenses/verify';
 export { parseLicenseKey, normalizeLicenseKey, generateLicenseKey, hashLicenseKey, maskLicenseKey } from './licenses/key';
 export { reconcileLicensesForSubscription, reconcileSubscriptionLicenses, type LicenseReconcileOutcome } from './licenses/reconcile';
 export * from './api-keys/index';
+export * from './usage/index';

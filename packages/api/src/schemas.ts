@@ -122,3 +122,5 @@ export * from './schemas/invoices';
 export * from './schemas/licenses';
 export * from './schemas/api-keys';
 export * from './schemas/plans';
+export * from './schemas/usage';
+export * from './schemas/usage-views';

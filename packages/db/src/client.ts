@@ -331,3 +331,15 @@ export async function fromPglite(client: PGlite, label = 'pglite:memory'): Promi
     close: () => client.close(),
   };
 }
+
+/**
+ * Transaction step: a transaction-scoped lock on `key`, held until commit or rollback.
+ * Postgres: `pg_advisory_xact_lock_shared` / `pg_advisory_xact_lock` on `hashtext(key)`
+ * (shared holders run together; an exclusive holder waits for them and blocks new ones).
+ * SQLite: nothing to do, its writers already run one at a time (`BEGIN IMMEDIATE`).
+ * Used so a usage period's close and the late events for it never interleave.
+ */
+export function* transactionLock(tx: TxBuilder, dialect: Dialect, key: string, mode: 'shared' | 'exclusive'): TxBody<void> {
+  if (dialect !== 'postgres') return;
+  yield* run(mode === 'shared' ? tx.execute(sqlTag`select pg_advisory_xact_lock_shared(hashtext(${key}))`) : tx.execute(sqlTag`select pg_advisory_xact_lock(hashtext(${key}))`));
+}

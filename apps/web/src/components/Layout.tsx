@@ -54,6 +54,9 @@ export function Layout() {
                 <NavLink to="/subscription" className="nav-link">
                   Plans
                 </NavLink>
+                <NavLink to="/usage" className="nav-link">
+                  Usage
+                </NavLink>
                 <NavLink to="/invoices" className="nav-link">
                   Invoices
                 </NavLink>
@@ -77,6 +80,12 @@ export function Layout() {
                 </NavLink>
                 <NavLink to="/admin/plans" className="nav-link">
                   Plans
+                </NavLink>
+                <NavLink to="/admin/meters" className="nav-link">
+                  Meters
+                </NavLink>
+                <NavLink to="/admin/usage" className="nav-link">
+                  Usage
                 </NavLink>
                 <NavLink to="/admin/audit" className="nav-link">
                   Audit

@@ -15,6 +15,8 @@ import { billingRouter } from './billing';
 import { licenseRouter } from './license';
 import { invoiceRouter } from './invoice';
 import { apiKeyRouter } from './api-key';
+import { meterRouter } from './meter';
+import { usageRouter } from './usage';
 
 export const appRouter = createTRPCRouter({
   me: meRouter,
@@ -33,6 +35,8 @@ export const appRouter = createTRPCRouter({
   license: licenseRouter,
   invoice: invoiceRouter,
   apiKey: apiKeyRouter,
+  meter: meterRouter,
+  usage: usageRouter,
 });
 
 export type AppRouter = typeof appRouter;

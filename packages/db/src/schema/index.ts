@@ -26,12 +26,25 @@ export type Subscription = typeof pg.subscriptions.$inferSelect;
 export type Invoice = typeof pg.invoices.$inferSelect;
 export type License = typeof pg.licenses.$inferSelect;
 export type ApiKey = typeof pg.apiKeys.$inferSelect;
+export type Meter = typeof pg.meters.$inferSelect;
+export type UsageEvent = typeof pg.usageEvents.$inferSelect;
+export type UsageDailyRollup = typeof pg.usageDailyRollups.$inferSelect;
+export type UsagePeriod = typeof pg.usagePeriods.$inferSelect;
+export type UsageInvoice = typeof pg.usageInvoices.$inferSelect;
+export type StripeMeterOutboxRow = typeof pg.stripeMeterOutbox.$inferSelect;
 
 export type LedgerEntryKind = LedgerEntry['kind'];
 export type TopupStatus = Topup['status'];
 export type StripeEventStatus = StripeEventRow['status'];
 export type BillingRecordStatus = BillingRecord['status'];
 export type BillingRecordPaymentMethod = NonNullable<BillingRecord['paymentMethod']>;
+
+export const METER_AGGREGATIONS = ['sum', 'count', 'max'] as const;
+export type MeterAggregation = (typeof METER_AGGREGATIONS)[number];
+export const METER_BILLING_MODES = ['prepaid', 'invoice', 'stripe_meter'] as const;
+export type MeterBillingMode = (typeof METER_BILLING_MODES)[number];
+export const USAGE_INVOICE_STATUSES = ['draft', 'issued', 'empty', 'failed'] as const;
+export type UsageInvoiceStatus = (typeof USAGE_INVOICE_STATUSES)[number];
 
 export const STRIPE_EVENT_STATUSES = ['received', 'processed', 'ignored', 'failed', 'anomaly'] as const satisfies readonly StripeEventStatus[];
 export const TOPUP_STATUSES = ['pending', 'paid', 'expired', 'failed'] as const satisfies readonly TopupStatus[];

@@ -43,4 +43,11 @@ export const {
   stripeTestClocks,
   licenses,
   apiKeys,
+  meters,
+  usageEvents,
+  usageDailyRollups,
+  usagePeriods,
+  usageInvoices,
+  stripeMeterOutbox,
+  jobLeases,
 } = defineTables(pgKit);

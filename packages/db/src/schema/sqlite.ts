@@ -46,4 +46,11 @@ export const {
   stripeTestClocks,
   licenses,
   apiKeys,
+  meters,
+  usageEvents,
+  usageDailyRollups,
+  usagePeriods,
+  usageInvoices,
+  stripeMeterOutbox,
+  jobLeases,
 } = defineTables(sqliteKit);

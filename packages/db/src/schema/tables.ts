@@ -102,6 +102,8 @@ export function defineTables(k: SchemaKit) {
     slug: k.text().notNull().unique(),
     /** ISO 4217 lowercase, as Stripe writes it. */
     currency: k.text().notNull().default('usd'),
+    /** Whether a prepaid usage debit may take a customer's balance below zero (otherwise 402). */
+    allowNegativeBalance: k.boolean().notNull().default(false),
     createdAt: createdAt(),
   });
 
@@ -131,9 +133,13 @@ export function defineTables(k: SchemaKit) {
       name: k.text().notNull(),
       email: k.text(),
       stripeCustomerId: k.text().unique(),
+      /** The id the workspace's own system knows this customer by (usage events may name it instead). */
+      externalId: k.text(),
+      /** Balance (minor units) below which one low-balance notice is sent when a usage debit crosses it; null = none. */
+      lowBalanceThresholdMinor: k.int64(),
       createdAt: createdAt(),
     },
-    (t) => [k.index('customers_workspace_id_idx').on(t.workspaceId)],
+    (t) => [k.index('customers_workspace_id_idx').on(t.workspaceId), k.uniqueIndex('customers_workspace_id_external_id_key').on(t.workspaceId, t.externalId)],
   );
 
   const customerMemberships = k.table(
@@ -692,5 +698,168 @@ export function defineTables(k: SchemaKit) {
     (t) => [k.index('api_keys_workspace_id_idx').on(t.workspaceId)],
   );
 
-  return { users, sessions, accounts, verifications, workspaces, workspaceMembers, customers, customerMemberships, ledgerEntries, customerBalances, topups, stripeEvents, rateLimits, emailOutbox, invitations, workspaceStripeAccounts, billingRecords, billingRecordCheckouts, auditLog, plans, subscriptions, invoices, stripeTestClocks, licenses, apiKeys };
+  // ---- usage metering (issue 9) ----
+  /**
+   * What a workspace meters: usage events name a meter by `key`. Cost of a period's quantity q:
+   * ceil(q / blockSize) * priceMinor (blocks rounded up per customer, meter and period, never per
+   * event; see usage/pricing.ts).
+   */
+  const meters = k.table(
+    'meters',
+    {
+      id: k.text().primaryKey(),
+      workspaceId: k.text()
+        .notNull()
+        .references(() => workspaces.id),
+      /** `[a-z0-9_]{1,64}`, unique per workspace, e.g. `stt_words`. */
+      key: k.text().notNull(),
+      displayName: k.text().notNull(),
+      /** Singular unit label, e.g. `word`, `call`. */
+      unit: k.text().notNull(),
+      /** `sum` | `count` | `max` of the events' quantities in a period. */
+      aggregation: k.text().notNull(),
+      /** Price of one block in the workspace currency's minor units (>= 0). */
+      priceMinor: k.int64().notNull(),
+      /** Units per block (>= 1), e.g. 1000. */
+      blockSize: k.int64().notNull(),
+      /** `prepaid` | `invoice` | `stripe_meter`. */
+      billingMode: k.text().notNull(),
+      /** The Stripe Billing Meter's `event_name` (stripe_meter mode only). */
+      stripeMeterEventName: k.text(),
+      archivedAt: at(),
+      createdAt: createdAt(),
+      updatedAt: createdAt(),
+    },
+    (t) => [k.uniqueIndex('meters_workspace_id_key_key').on(t.workspaceId, t.key)],
+  );
+
+  /**
+   * Raw usage events, append-only. The idempotency key is unique per workspace; `payloadHash`
+   * (SHA-256 of the canonical payload) tells a true duplicate from a conflicting reuse. No
+   * other index: every read goes through the rollups.
+   */
+  const usageEvents = k.table(
+    'usage_events',
+    {
+      id: k.text().primaryKey(),
+      workspaceId: k.text().notNull(),
+      customerId: k.text().notNull(),
+      meterId: k.text().notNull(),
+      idempotencyKey: k.text().notNull(),
+      quantity: k.int64().notNull(),
+      occurredAt: at().notNull(),
+      /** JSON object or null. */
+      properties: k.text(),
+      payloadHash: k.text().notNull(),
+      /** Signed minor units the prepaid debit for this event took (0 when none). */
+      chargedMinor: k.int64().notNull().default(0),
+      receivedAt: at().notNull(),
+    },
+    (t) => [k.uniqueIndex('usage_events_workspace_id_idempotency_key_key').on(t.workspaceId, t.idempotencyKey)],
+  );
+
+  /** Per customer, meter and UTC day (`YYYY-MM-DD`): kept in step in the ingestion transaction. */
+  const usageDailyRollups = k.table(
+    'usage_daily_rollups',
+    {
+      customerId: k.text().notNull(),
+      meterId: k.text().notNull(),
+      day: k.text().notNull(),
+      workspaceId: k.text().notNull(),
+      /** Sum of quantities. */
+      quantity: k.int64().notNull(),
+      eventCount: k.int64().notNull(),
+      maxQuantity: k.int64().notNull(),
+      /** Sum of prepaid debits (positive minor units) taken for this day's events. */
+      chargedMinor: k.int64().notNull(),
+    },
+    (t) => [k.primaryKey({ columns: [t.customerId, t.meterId, t.day] }), k.index('usage_daily_rollups_meter_id_day_idx').on(t.meterId, t.day)],
+  );
+
+  /** A workspace's usage period (calendar month, UTC, `YYYY-MM`): `closing` then `closed`. Late events for it are refused from `closing` on. */
+  const usagePeriods = k.table(
+    'usage_periods',
+    {
+      workspaceId: k.text()
+        .notNull()
+        .references(() => workspaces.id),
+      period: k.text().notNull(),
+      status: k.text().notNull(),
+      /** JSON summary of the close: customers, invoices, totals. */
+      summary: k.text(),
+      closingAt: at(),
+      closedAt: at(),
+    },
+    (t) => [k.primaryKey({ columns: [t.workspaceId, t.period] })],
+  );
+
+  /**
+   * A Tally-issued usage invoice: one per customer and period (unique), for `invoice`-mode
+   * meters. Created `draft` with its lines; `issued` once the Stripe invoice is finalized.
+   */
+  const usageInvoices = k.table(
+    'usage_invoices',
+    {
+      id: k.text().primaryKey(),
+      workspaceId: k.text()
+        .notNull()
+        .references(() => workspaces.id),
+      customerId: k.text()
+        .notNull()
+        .references(() => customers.id),
+      period: k.text().notNull(),
+      /** `draft` | `issued` | `empty` (nothing to bill) | `failed` (last issuance attempt failed; retried). */
+      status: k.text().notNull(),
+      currency: k.text().notNull(),
+      totalMinor: k.int64().notNull(),
+      /** JSON: [{ meterId, meterKey, displayName, unit, quantity, blocks, blockSize, priceMinor, amountMinor }]. */
+      lines: k.text().notNull(),
+      /** `period_close` or `manual` (an admin's Generate usage invoice). */
+      source: k.text().notNull(),
+      stripeInvoiceId: k.text(),
+      stripeHostedInvoiceUrl: k.text(),
+      stripeTotalMinor: k.int64(),
+      lastError: k.text(),
+      createdByUserId: k.text(),
+      issuedAt: at(),
+      createdAt: createdAt(),
+      updatedAt: createdAt(),
+    },
+    (t) => [k.uniqueIndex('usage_invoices_customer_id_period_key').on(t.customerId, t.period), k.index('usage_invoices_workspace_id_period_idx').on(t.workspaceId, t.period)],
+  );
+
+  /** Meter events waiting to be sent to Stripe (stripe_meter mode), written in the ingestion transaction. */
+  const stripeMeterOutbox = k.table(
+    'stripe_meter_outbox',
+    {
+      id: k.text().primaryKey(),
+      workspaceId: k.text().notNull(),
+      usageEventId: k.text().notNull().unique(),
+      eventName: k.text().notNull(),
+      stripeCustomerId: k.text().notNull(),
+      value: k.int64().notNull(),
+      /** The usage event's idempotency key: Stripe's meter event `identifier`. */
+      identifier: k.text().notNull(),
+      /** When the usage happened (the meter event's `timestamp`). */
+      occurredAt: at().notNull(),
+      /** `pending` | `sent` | `dead`. */
+      status: k.text().notNull(),
+      attempts: k.integer().notNull().default(0),
+      nextAttemptAt: at().notNull(),
+      lastError: k.text(),
+      sentAt: at(),
+      createdAt: createdAt(),
+    },
+    (t) => [k.index('stripe_meter_outbox_status_next_attempt_at_idx').on(t.status, t.nextAttemptAt)],
+  );
+
+  /** A named lease so one process at a time runs a job (the monthly usage close, sweepers). */
+  const jobLeases = k.table('job_leases', {
+    name: k.text().primaryKey(),
+    owner: k.text().notNull(),
+    expiresAt: at().notNull(),
+    updatedAt: createdAt(),
+  });
+
+  return { users, sessions, accounts, verifications, workspaces, workspaceMembers, customers, customerMemberships, ledgerEntries, customerBalances, topups, stripeEvents, rateLimits, emailOutbox, invitations, workspaceStripeAccounts, billingRecords, billingRecordCheckouts, auditLog, plans, subscriptions, invoices, stripeTestClocks, licenses, apiKeys, meters, usageEvents, usageDailyRollups, usagePeriods, usageInvoices, stripeMeterOutbox, jobLeases };
 }

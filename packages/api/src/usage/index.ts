@@ -1,0 +1,3 @@
+export { recordUsage, type RecordUsageOptions } from './ingest';
+export { aggregateQuantity, blocksFor, combineTotals, costMinor, type UsageTotals } from './pricing';
+export { dayOf, daysOf, isPeriod, MAX_FUTURE_SKEW_MS, nextPeriod, periodBounds, periodOf, previousPeriod } from './periods';
