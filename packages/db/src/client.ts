@@ -31,9 +31,11 @@ import { sql as sqlTag, type SQL } from 'drizzle-orm';
 import { pgSchema, sqliteSchema, type Tables } from './schema/index';
 import { createBusyRetry, SQLITE_BUSY_TIMEOUT_MS, type BusyRetry, type BusyRetryOptions } from './sqlite-busy';
 import { DatabaseStartError, describeDatabaseError, redactDatabaseUrl } from './start-errors';
+import { pgUsageStore, sqliteUsageStore, type UsageStore } from './usage-store';
 
 export * from './sqlite-busy';
 export * from './start-errors';
+export * from './usage-store';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -42,7 +44,8 @@ export type QueryBuilder = NodePgDatabase<Tables>;
 /** A transaction's query builder, as seen by a transaction body. */
 export type TxBuilder = Parameters<Parameters<QueryBuilder['transaction']>[0]>[0];
 
-type Step = { op: 'all' | 'get' | 'run'; query: unknown };
+/** One statement a transaction body yields (see `all`, `get`, `run`). */
+export type Step = { op: 'all' | 'get' | 'run'; query: unknown };
 /** A transaction body: a generator that yields statements through `all`/`get`/`run`. */
 export type TxBody<T> = Generator<Step, T, unknown>;
 
@@ -74,6 +77,8 @@ export interface Database {
    * @throws whatever a statement throws; the transaction is rolled back.
    */
   transaction<T>(body: (tx: TxBuilder) => TxBody<T>): Promise<T>;
+  /** The usage ingestion hot path's statements, written per dialect (usage-store.ts). */
+  readonly usage: UsageStore;
   /** Run raw SQL (the caller writes it for `dialect`) and return its rows ([] for a statement that returns none). */
   rows<T>(query: SQL): Promise<T[]>;
   /** Apply committed migrations (idempotent; serialized across processes on Postgres). */
@@ -197,6 +202,7 @@ async function openSqlite(file: string, busy: BusyRetry): Promise<Database> {
     label: `sqlite:${file}`,
     q: q as unknown as QueryBuilder,
     t: sqliteSchema as unknown as Tables,
+    usage: sqliteUsageStore(client),
     // A busy BEGIN IMMEDIATE (or any busy statement: the transaction is rolled back) re-runs
     // the whole body later; a body is a generator, so nothing of it ran before.
     transaction: (body) =>
@@ -297,6 +303,7 @@ async function fromPgPool(pool: pgTypes.Pool, label: string): Promise<Database> 
     label,
     q: db,
     t: pgSchema,
+    usage: pgUsageStore((query) => db.execute(query)),
     transaction: (body) => db.transaction((tx) => driveAsync(body(tx))),
     rows: async <T>(query: SQL) => (await db.execute(query)).rows as T[],
     async migrate() {
@@ -323,6 +330,7 @@ export async function fromPglite(client: PGlite, label = 'pglite:memory'): Promi
     label,
     q: db as unknown as QueryBuilder,
     t: pgSchema,
+    usage: pgUsageStore((query) => db.execute(query) as unknown as PromiseLike<{ rows: unknown[] }>),
     transaction: (body) => db.transaction((tx) => driveAsync(body(tx as unknown as TxBuilder))),
     rows: async <T>(query: SQL) => (await db.execute(query)).rows as T[],
     async migrate() {

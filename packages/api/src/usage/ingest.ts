@@ -171,13 +171,11 @@ export async function recordUsage({ db, workspaceId, events, now = new Date() }:
   const externalIds = [...new Set(parsed.flatMap((p) => (p.e.customerExternalId !== undefined ? [p.e.customerExternalId] : [])))];
   const byId = new Map<string, CustomerInfo>();
   const byExternalId = new Map<string, CustomerInfo>();
-  const customerColumns = { id: t.customers.id, externalId: t.customers.externalId, stripeCustomerId: t.customers.stripeCustomerId, lowBalanceThresholdMinor: t.customers.lowBalanceThresholdMinor };
-  for (const part of chunks(ids)) {
-    for (const c of await db.q.select(customerColumns).from(t.customers).where(and(eq(t.customers.workspaceId, workspaceId), inArray(t.customers.id, part)))) byId.set(c.id, c);
-  }
-  for (const part of chunks(externalIds)) {
-    for (const c of await db.q.select(customerColumns).from(t.customers).where(and(eq(t.customers.workspaceId, workspaceId), inArray(t.customers.externalId, part))))
-      if (c.externalId !== null) byExternalId.set(c.externalId, c);
+  const idSet = new Set(ids);
+  const externalSet = new Set(externalIds);
+  for (const c of await db.usage.findCustomers(workspaceId, ids, externalIds)) {
+    if (idSet.has(c.id)) byId.set(c.id, c);
+    if (c.externalId !== null && externalSet.has(c.externalId)) byExternalId.set(c.externalId, c);
   }
 
   // 3. Resolve and fingerprint; a key repeated inside the batch is answered like a stored one.
@@ -249,6 +247,7 @@ export async function recordUsage({ db, workspaceId, events, now = new Date() }:
 
   const dialect = db.dialect;
   const receivedAt = now;
+  const receivedAtMs = now.getTime();
   const outcome = await db.transaction(function* (tx) {
     const out = new Map<number, UsageEventResult>();
     let pending = candidates.slice().sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
@@ -293,40 +292,34 @@ export async function recordUsage({ db, workspaceId, events, now = new Date() }:
     // b. Insert; what was not inserted is already stored.
     const inserted = new Set<string>();
     for (const part of chunks(pending)) {
-      const rows = yield* all(
-        tx
-          .insert(t.usageEvents)
-          .values(
-            part.map((c) => ({
-              id: c.id,
-              workspaceId,
-              customerId: c.customerId,
-              meterId: c.meter.id,
-              idempotencyKey: c.key,
-              quantity: c.quantity,
-              occurredAt: c.occurredAt,
-              properties: c.properties,
-              payloadHash: c.payloadHash,
-              chargedMinor: 0,
-              receivedAt,
-            })),
-          )
-          .onConflictDoNothing({ target: [t.usageEvents.workspaceId, t.usageEvents.idempotencyKey] })
-          .returning({ key: t.usageEvents.idempotencyKey }),
+      const keys = yield* db.usage.insertEvents(
+        tx,
+        workspaceId,
+        receivedAtMs,
+        part.map((c) => ({
+          id: c.id,
+          customerId: c.customerId,
+          meterId: c.meter.id,
+          idempotencyKey: c.key,
+          quantity: c.quantity,
+          occurredAtMs: c.occurredAt.getTime(),
+          properties: c.properties,
+          payloadHash: c.payloadHash,
+          chargedMinor: 0,
+        })),
       );
-      for (const r of rows) inserted.add(r.key);
+      for (const k of keys) inserted.add(k);
     }
     const stored = pending.filter((c) => !inserted.has(c.key));
     if (stored.length > 0) {
       const existing = new Map<string, { id: string; payloadHash: string }>();
       for (const part of chunks(stored)) {
-        for (const r of yield* all(
-          tx
-            .select({ id: t.usageEvents.id, key: t.usageEvents.idempotencyKey, payloadHash: t.usageEvents.payloadHash })
-            .from(t.usageEvents)
-            .where(and(eq(t.usageEvents.workspaceId, workspaceId), inArray(t.usageEvents.idempotencyKey, part.map((c) => c.key)))),
+        for (const r of yield* db.usage.findEvents(
+          tx,
+          workspaceId,
+          part.map((c) => c.key),
         ))
-          existing.set(r.key, r);
+          existing.set(r.idempotencyKey, r);
       }
       for (const c of stored) {
         const prior = existing.get(c.key);
@@ -443,24 +436,8 @@ export async function recordUsage({ db, workspaceId, events, now = new Date() }:
         row.chargedMinor += debit;
       } else daily.set(k, { customerId: c.customerId, meterId: c.meter.id, day: c.day, quantity: c.quantity, eventCount: 1, maxQuantity: c.quantity, chargedMinor: debit });
     }
-    const dailyRows = [...daily.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, v]) => ({ ...v, workspaceId }));
-    const r = t.usageDailyRollups;
-    for (const part of chunks(dailyRows)) {
-      yield* run(
-        tx
-          .insert(r)
-          .values(part)
-          .onConflictDoUpdate({
-            target: [r.customerId, r.meterId, r.day],
-            set: {
-              quantity: sql`${r.quantity} + excluded.quantity`,
-              eventCount: sql`${r.eventCount} + excluded.event_count`,
-              maxQuantity: sql`case when excluded.max_quantity > ${r.maxQuantity} then excluded.max_quantity else ${r.maxQuantity} end`,
-              chargedMinor: sql`${r.chargedMinor} + excluded.charged_minor`,
-            },
-          }),
-      );
-    }
+    const dailyRows = [...daily.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, v]) => v);
+    for (const part of chunks(dailyRows)) yield* db.usage.addToDailyRollups(tx, workspaceId, part);
 
     // e. Ledger debits and balances.
     const debited = fresh.filter((c) => charged.has(c.id));
