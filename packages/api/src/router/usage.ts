@@ -14,7 +14,9 @@ import { recordUsage } from '../usage/ingest';
 export const usageRouter = createTRPCRouter({
   /**
    * Admin: record a batch of 1..1,000 usage events for customers of the selected workspace,
-   * exactly as `POST /api/v1/usage` does (`RecordUsageResult`: one answer per event).
+   * exactly as `POST /api/v1/usage` does (`RecordUsageResult`: one answer per event). The tRPC
+   * endpoint's limits apply (100 KB bodies, 30 mutations a minute per user): bulk reporting
+   * from other backends belongs on `POST /api/v1/usage`.
    */
   record: adminProcedure.input(RecordUsageInput).mutation(({ ctx, input }) => recordUsage({ db: ctx.db, workspaceId: ctx.workspaceId, events: input.events })),
   /** Customer: the usage dashboard of one of the caller's customers. */
