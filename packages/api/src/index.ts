@@ -54,3 +54,4 @@ export { parseLicenseKey, normalizeLicenseKey, generateLicenseKey, hashLicenseKe
 export { reconcileLicensesForSubscription, reconcileSubscriptionLicenses, type LicenseReconcileOutcome } from './licenses/reconcile';
 export * from './api-keys/index';
 export * from './usage/index';
+export * from './meters/index';

@@ -124,3 +124,4 @@ export * from './schemas/api-keys';
 export * from './schemas/plans';
 export * from './schemas/usage';
 export * from './schemas/usage-views';
+export * from './schemas/meters';

@@ -17,7 +17,9 @@ import { postLedgerEntry } from '../src/ledger/credit';
 import { appRouter } from '../src/router/index';
 import { encryptSecret } from '../src/secrets/encryption';
 import { adminProcedure } from '../src/trpc';
+import { recordUsage } from '../src/usage/ingest';
 import { callerFor, countingStripe, seedTenants, TEST_KEYRING } from './helpers';
+import { insertMeter } from './usage-helpers';
 
 const code = (e: unknown) => (e instanceof TRPCError ? e.code : `not a TRPCError: ${String(e)}`);
 
@@ -38,6 +40,7 @@ interface Tenant {
   stripeAccountMarker: string;
   planId: string;
   apiKeyId: string;
+  meterId: string;
 }
 
 interface AdminEntry {
@@ -52,6 +55,10 @@ interface AdminEntry {
 }
 
 const today = () => new Date().toISOString().slice(0, 10);
+const previousMonth = () => {
+  const now = new Date();
+  return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1)).toISOString().slice(0, 7);
+};
 
 /**
  * Every admin procedure, with inputs. Add an entry when you add an admin procedure: the test
@@ -96,6 +103,24 @@ const ADMIN_TABLE: Record<string, AdminEntry> = {
   'apiKey.list': { input: () => undefined, reads: [() => undefined] },
   'apiKey.create': { input: () => ({ name: 'Isolation', mode: 'test' }) },
   'apiKey.revoke': { input: (own) => ({ keyId: own.apiKeyId }), foreign: (_o, other) => ({ keyId: other.apiKeyId }) },
+  // usage.record answers another workspace's customer per event (`unknown_customer`), not with NOT_FOUND: usage-ingest.test.ts covers it.
+  'usage.record': { input: (own) => ({ events: [{ customerId: own.customerId, meter: 'isolation_words', quantity: 1, idempotencyKey: `iso-${newId()}` }] }) },
+  'usage.dashboardForCustomer': { input: (own) => ({ customerId: own.customerId }), foreign: (_o, other) => ({ customerId: other.customerId }), reads: [(own) => ({ customerId: own.customerId })] },
+  'meter.list': { input: () => ({ includeArchived: true }), reads: [() => ({ includeArchived: true }), () => undefined] },
+  'meter.save': {
+    input: (own) => ({ meterId: own.meterId, key: 'isolation_words', displayName: 'Isolation', unit: 'word', aggregation: 'sum', priceMinor: 100, blockSize: 1000, billingMode: 'invoice', stripeMeterEventName: null }),
+    foreign: (_o, other) => ({ meterId: other.meterId, key: 'isolation_words', displayName: 'Hijack', unit: 'word', aggregation: 'sum', priceMinor: 100, blockSize: 1000, billingMode: 'invoice', stripeMeterEventName: null }),
+  },
+  'meter.archive': { input: (own) => ({ meterId: own.meterId, archived: false }), foreign: (_o, other) => ({ meterId: other.meterId, archived: true }) },
+  'meter.usageSettings': { input: () => undefined, reads: [() => undefined] },
+  'meter.saveUsageSettings': { input: () => ({ allowNegativeBalance: false }) },
+  'meter.customerUsageSettings': { input: (own) => ({ customerId: own.customerId }), foreign: (_o, other) => ({ customerId: other.customerId }), reads: [(own) => ({ customerId: own.customerId })] },
+  'meter.saveCustomerUsageSettings': {
+    input: (own) => ({ customerId: own.customerId, externalId: null, lowBalanceThresholdMinor: null }),
+    foreign: (_o, other) => ({ customerId: other.customerId, externalId: 'isolation-x', lowBalanceThresholdMinor: 100 }),
+  },
+  'usage.overview': { input: () => undefined, reads: [() => undefined] },
+  'usage.generateInvoice': { input: (own) => ({ customerId: own.customerId, period: previousMonth() }), foreign: (_o, other) => ({ customerId: other.customerId, period: previousMonth() }) },
   'audit.list': { input: () => ({}), reads: [() => ({ limit: 100 }), (_o, other) => ({ limit: 100, cursor: other.entryId })] },
   'billingRecord.create': {
     input: (own) => ({ customerId: own.customerId, description: 'Isolation', amountMinor: 100, dueDate: '2030-01-01' }),
@@ -138,6 +163,7 @@ const NOT_ADMIN: Record<string, string> = {
   'payLink.get': 'public, the token is the credential',
   'payLink.pay': 'public, the token is the credential',
   'plan.list': 'customer; plans-list.test.ts (another workspace\'s customer is NOT_FOUND)',
+  'usage.dashboard': 'customer; usage-dashboard.test.ts (another customer is NOT_FOUND)',
   'subscription.get': 'customer; subscription-input.test.ts (another customer is NOT_FOUND)',
   'subscription.createCheckout': 'customer; subscription-input.test.ts',
   'subscription.previewChange': 'customer; subscription-input.test.ts',
@@ -203,10 +229,15 @@ async function seedTenant(db: Database, label: string): Promise<Tenant> {
     savedAt: new Date(),
   });
   const apiKeyId = (await createApiKey(db, { workspaceId: s.workspaceId, name: `${label} backend`, mode: 'test' })).id;
+  const meterId = (await insertMeter(db, s.workspaceId, { key: 'isolation_words' })).id;
+  // Usage of this tenant's customer, so usage reads would show it if they leaked.
+  const usage = await recordUsage({ db, workspaceId: s.workspaceId, events: [{ customerId: s.alice.customerId, meter: 'isolation_words', quantity: 1234, idempotencyKey: `iso-seed-${label}` }] });
+  if (usage.accepted !== 1) throw new Error(`isolation seed usage not accepted: ${JSON.stringify(usage.results)}`);
   const planId = newId();
   await db.q.insert(t.plans).values({ id: planId, workspaceId: s.workspaceId, code: `${label}-plan`, name: `${label} plan`, stripePriceId: `price_${label}isolation` });
   return {
     apiKeyId,
+    meterId,
     planId,
     workspaceId: s.workspaceId,
     admin: s.admin,
@@ -245,6 +276,11 @@ async function stateOf(db: Database, tenant: Tenant) {
     ),
     audit: await rows(db.q.select().from(t.auditLog).where(eq(t.auditLog.workspaceId, ws)).orderBy(t.auditLog.id)),
     apiKeys: await rows(db.q.select().from(t.apiKeys).where(eq(t.apiKeys.workspaceId, ws)).orderBy(t.apiKeys.id)),
+    meters: await rows(db.q.select().from(t.meters).where(eq(t.meters.workspaceId, ws)).orderBy(t.meters.id)),
+    workspace: await rows(db.q.select({ n: t.workspaces.allowNegativeBalance }).from(t.workspaces).where(eq(t.workspaces.id, ws))),
+    usageEvents: await rows(db.q.select().from(t.usageEvents).where(eq(t.usageEvents.workspaceId, ws)).orderBy(t.usageEvents.id)),
+    usageRollups: await rows(db.q.select().from(t.usageDailyRollups).where(eq(t.usageDailyRollups.workspaceId, ws)).orderBy(t.usageDailyRollups.customerId, t.usageDailyRollups.meterId, t.usageDailyRollups.day)),
+    usageInvoices: await rows(db.q.select().from(t.usageInvoices).where(eq(t.usageInvoices.workspaceId, ws)).orderBy(t.usageInvoices.id)),
     plans: await rows(db.q.select().from(t.plans).where(eq(t.plans.workspaceId, ws)).orderBy(t.plans.id)),
     stripe: await rows(db.q.select().from(t.workspaceStripeAccounts).where(eq(t.workspaceStripeAccounts.workspaceId, ws))),
     emails: await rows(db.q.select({ n: sql<number>`count(*)`.mapWith(Number) }).from(t.emailOutbox).where(and(eq(t.emailOutbox.workspaceId, ws)))),
@@ -268,6 +304,7 @@ const markersOf = (tenant: Tenant) => [
   tenant.stripeAccountMarker,
   tenant.planId,
   tenant.apiKeyId,
+  tenant.meterId,
 ];
 
 describe('the isolation table', () => {
