@@ -7,14 +7,25 @@
 
 const PERIOD = /^(\d{4})-(0[1-9]|1[0-2])$/;
 
-/** `YYYY-MM` of a time, in UTC. */
-export function periodOf(at: Date): string {
-  return at.toISOString().slice(0, 7);
-}
+const DAY_MS = 86_400_000;
+/** The last few UTC days formatted (ingestion asks for the same few days thousands of times a second). */
+const dayNames = new Map<number, string>();
 
 /** `YYYY-MM-DD` of a time, in UTC. */
 export function dayOf(at: Date): string {
-  return at.toISOString().slice(0, 10);
+  const n = Math.floor(at.getTime() / DAY_MS);
+  let name = dayNames.get(n);
+  if (name === undefined) {
+    name = at.toISOString().slice(0, 10);
+    if (dayNames.size >= 64) dayNames.clear();
+    dayNames.set(n, name);
+  }
+  return name;
+}
+
+/** `YYYY-MM` of a time, in UTC. */
+export function periodOf(at: Date): string {
+  return dayOf(at).slice(0, 7);
 }
 
 /** Whether `s` is a `YYYY-MM` period (years 1970..9999). */
