@@ -16,6 +16,7 @@ import { createApp } from './app';
 import { createServerAuth } from './auth';
 import { ConfigError, loadConfig, type ServerConfig } from './config';
 import { createLogger } from './logger';
+import { startStripeMeterWorker } from './jobs/stripe-meter-worker';
 import { startMailer } from './mail';
 import { createServerStripeAccounts } from './stripe-client';
 
@@ -43,6 +44,8 @@ async function main() {
   const auth = createServerAuth({ db, config, logger });
   // The outbox worker (SMTP, or the console in development); stopped before the database closes.
   const mailer = startMailer({ db, config, logger });
+  // Usage of stripe_meter meters, forwarded to Stripe Billing Meters from the outbox (issue 9).
+  const meterWorker = startStripeMeterWorker({ db, stripeAccounts, logger });
   const app = createApp({ services, auth, webDistDir: config.webDistDir, trustProxy: config.trustProxy, publicUrl: config.publicUrl });
   const announce = () => {
     const lines = [
@@ -93,7 +96,8 @@ async function main() {
     // A taken port must not look like a running server: a supervisor restarts on exit 1.
     console.error(`Cannot listen on ${config.host}:${config.port}: ${describeListenError(err)}`);
     setTimeout(() => process.exit(1), 5_000).unref();
-    await Promise.allSettled([mailer.stop(), db.close()]);
+    await Promise.allSettled([mailer.stop(), meterWorker.stop()]);
+    await db.close().catch(() => undefined);
     process.exit(1);
   }
   announce();
@@ -108,7 +112,7 @@ async function main() {
   const stop = () => {
     clearInterval(prune);
     seeding?.stop();
-    server.close(() => void mailer.stop().finally(() => void db.close().finally(() => process.exit(0))));
+    server.close(() => void Promise.allSettled([mailer.stop(), meterWorker.stop()]).finally(() => void db.close().finally(() => process.exit(0))));
     setTimeout(() => process.exit(0), 5_000).unref();
   };
   process.on('SIGINT', stop);

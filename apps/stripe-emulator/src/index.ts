@@ -71,6 +71,15 @@ export interface EmulatorAccount {
   keys: string[];
 }
 
+/** A meter event as {@link StripeEmulator.meterEvents} lists it. */
+export interface EmulatorMeterEvent {
+  event: Stripe.Billing.MeterEvent;
+  /** `mtr_...` it counts towards, or `null`. */
+  meter: string | null;
+  /** Why it counts nowhere (`no_meter`, `meter_event_customer_not_found`, ...), or `null`. */
+  error: string | null;
+}
+
 /**
  * A running emulator. Helpers that take an optional `account` (an account id `acct_…` or one of
  * the account's API keys) default to the default account.
@@ -85,6 +94,13 @@ export interface StripeEmulator {
   deliveries(account?: string): DeliveryAttempt[];
   /** Every event of the account so far, oldest first (copies; [] for an unknown account id). */
   events(account?: string): Stripe.Event[];
+  /**
+   * Every meter event the account accepted so far (v1 and the v2 stream), in ingestion order:
+   * the `billing.meter_event` object Stripe answered (copies), the meter it counts towards
+   * (`null` when it counts nowhere) and the asynchronous error code if any. A test helper: Stripe
+   * has no API listing meter events ([] for an unknown account id).
+   */
+  meterEvents(account?: string): EmulatorMeterEvent[];
   /** Resolves when no webhook delivery (of any account) is scheduled or in flight. */
   waitForIdle(): Promise<void>;
   /** Adds a webhook endpoint that receives every event of the account published from now on. */
@@ -199,6 +215,8 @@ export async function startStripeEmulator(options: StripeEmulatorOptions = {}): 
       return webhooks.attempts().filter((attempt) => attempt.account === id);
     },
     events: (account) => structuredClone(accounts.resolve(account)?.store.events.all() ?? []),
+    meterEvents: (account) =>
+      (accounts.resolve(account)?.store.meterEvents.all() ?? []).map((record) => ({ event: structuredClone(record.event), meter: record.meterId, error: record.error?.code ?? null })),
     waitForIdle: () => webhooks.waitForIdle(),
     addWebhookEndpoint(endpoint, account) {
       const target = accounts.resolve(account);

@@ -190,7 +190,7 @@ describe('meter events and event summaries', () => {
     const params = { event_name: meter.event_name, payload: { stripe_customer_id: customer.id, value: '3' }, identifier: 'once' };
     await stripe.billing.meterEvents.create(params);
     const duplicate = await stripeError(stripe.billing.meterEvents.create(params));
-    expect(duplicate).toMatchObject({ statusCode: 400, type: 'StripeInvalidRequestError', code: 'resource_already_exists', param: 'identifier' });
+    expect(duplicate).toMatchObject({ statusCode: 400, type: 'StripeInvalidRequestError', code: 'resource_already_exists', param: 'identifier', message: 'An event already exists with identifier once.' });
     const minute = Math.floor(now() / 60) * 60;
     const summary = await stripe.billing.meters.listEventSummaries(meter.id, { customer: customer.id, start_time: minute - 3600, end_time: minute + 3600 });
     expect(summary.data[0]!.aggregated_value).toBe(3);

@@ -343,6 +343,39 @@ describe('metered prices', () => {
     expect(renewal!.lines.data[0]).toMatchObject({ quantity: 42, amount: 210, period: { start, end: periodEnd }, description: '42 × API (at $0.05 / month)' });
     expect(renewal).toMatchObject({ status: 'paid', amount_paid: 210 });
   });
+
+  it('applies transform_quantity once to the period aggregate (packages rounded up or down)', async () => {
+    const meter = await stripe.billing.meters.create({ display_name: 'Words', event_name: `words_${Date.now()}`, default_aggregation: { formula: 'sum' } });
+    const perThousand = (round: 'up' | 'down') =>
+      stripe.prices.create({
+        currency: 'usd',
+        unit_amount: 100,
+        recurring: { interval: 'month', usage_type: 'metered', meter: meter.id },
+        transform_quantity: { divide_by: 1000, round },
+        product_data: { name: 'Words' },
+      });
+    const up = await perThousand('up');
+    expect(up).toMatchObject({ transform_quantity: { divide_by: 1000, round: 'up' }, billing_scheme: 'per_unit' });
+    const bad = await stripe.prices
+      .create({ currency: 'usd', unit_amount: 1, transform_quantity: { divide_by: 0, round: 'up' }, product_data: { name: 'x' } })
+      .catch((error: unknown) => error);
+    expect(bad).toMatchObject({ statusCode: 400, param: 'transform_quantity[divide_by]' });
+    const down = await perThousand('down');
+    const start = T0;
+    const bill = async (price: Stripe.Price) => {
+      const { clock, customer } = await clockCustomer(stripe, 'pm_card_visa', start);
+      const subscription = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: price.id }] });
+      expect(subscription.items.data[0]!.plan).toMatchObject({ transform_usage: price.transform_quantity });
+      const periodEnd = subscription.items.data[0]!.current_period_end;
+      // 1,001 + 999 + 2,501 = 4,501 words: 5 packages up, 4 down (per event it would be 2 + 1 + 3 = 6).
+      for (const value of [1001, 999, 2501]) await stripe.billing.meterEvents.create({ event_name: meter.event_name, payload: { stripe_customer_id: customer.id, value: String(value) }, timestamp: start + 60 });
+      await advanceClock(stripe, clock.id, periodEnd + 2 * HOUR);
+      const [, renewal] = await subscriptionInvoices(stripe, subscription.id);
+      return renewal!;
+    };
+    expect((await bill(up)).lines.data[0]).toMatchObject({ quantity: 4501, amount: 500, description: '4501 × Words (at $1.00 per 1000 / month)' });
+    expect((await bill(down)).lines.data[0]).toMatchObject({ quantity: 4501, amount: 400 });
+  });
 });
 
 describe('bad requests change nothing', () => {

@@ -103,7 +103,8 @@ export function productName(ctx: EmulatorContext, price: Stripe.Price): string {
 export function subscriptionLineDescription(ctx: EmulatorContext, price: Stripe.Price, quantity: number): string {
   const recurring = price.recurring;
   const per = recurring ? ` / ${intervalLabel(recurring.interval as Interval, recurring.interval_count)}` : '';
-  return `${quantity} × ${productName(ctx, price)} (at ${formatAmount(price.unit_amount ?? 0, price.currency)}${per})`;
+  const unit = price.transform_quantity ? ` per ${price.transform_quantity.divide_by}` : '';
+  return `${quantity} × ${productName(ctx, price)} (at ${formatAmount(price.unit_amount ?? 0, price.currency)}${unit}${per})`;
 }
 
 /** What a new invoice is made of. */

@@ -1,4 +1,5 @@
 import type Stripe from 'stripe';
+import { priceAmount } from './usage';
 
 /**
  * Proration math (https://docs.stripe.com/billing/subscriptions/prorations): the share of a
@@ -17,10 +18,10 @@ export function prorate(amount: number, period: { start: number; end: number }, 
   return Math.round((amount * remaining) / length);
 }
 
-/** What one licensed subscription item costs per period (unit amount × quantity); metered items have no fixed price: 0. */
+/** What one licensed subscription item costs per period (unit amount × quantity, after `transform_quantity`); metered items have no fixed price: 0. */
 export function periodAmount(item: Pick<Stripe.SubscriptionItem, 'price' | 'quantity'> | null): number {
   if (!item || item.price.recurring?.usage_type === 'metered') return 0;
-  return (item.price.unit_amount ?? 0) * (item.quantity ?? 1);
+  return priceAmount(item.price, item.quantity ?? 1);
 }
 
 /**

@@ -15,7 +15,7 @@ import {
   wireDecimal,
   type LineInput,
 } from './invoices';
-import { billedUsage } from './usage';
+import { billedUsage, priceAmount } from './usage';
 import { emit, flushOutbox, idOf, type BillingOp } from './op';
 import { prorationAmounts } from './proration';
 import { billingSettings } from './settings';
@@ -80,7 +80,7 @@ export function planOf(price: Stripe.Price): Stripe.Plan {
     nickname: price.nickname,
     product: price.product,
     tiers_mode: null,
-    transform_usage: null,
+    transform_usage: price.transform_quantity ? { divide_by: price.transform_quantity.divide_by, round: price.transform_quantity.round } : null,
     trial_period_days: recurring.trial_period_days ?? null,
     usage_type: recurring.usage_type,
   } as Stripe.Plan;
@@ -142,7 +142,7 @@ export function itemLines(
     if (isMetered(price)) {
       const usage = usagePeriod && !trial ? billedUsage(ctx, price, customer, usagePeriod) : 0;
       return {
-        amount: Math.round(usage * (price.unit_amount ?? 0)),
+        amount: priceAmount(price, usage),
         currency: price.currency,
         description: trial ? `Trial period for ${productName(ctx, price)}` : subscriptionLineDescription(ctx, price, usage),
         period: usagePeriod ?? period,
@@ -154,7 +154,7 @@ export function itemLines(
     }
     const quantity = item.quantity ?? 1;
     return {
-      amount: trial ? 0 : (price.unit_amount ?? 0) * quantity,
+      amount: trial ? 0 : priceAmount(price, quantity),
       currency: price.currency,
       description: trial ? `Trial period for ${productName(ctx, price)}` : subscriptionLineDescription(ctx, price, quantity),
       period,

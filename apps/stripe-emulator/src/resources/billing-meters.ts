@@ -290,7 +290,8 @@ const createMeterEvent: ApiHandler = (req, ctx) => {
   if (windowError) throw invalidRequest(windowError.message, { param: 'timestamp', code: windowError.code });
   const received = nowSeconds();
   if (input.identifier !== undefined && identifierTaken(ctx, input.identifier, received)) {
-    throw invalidRequest(`A meter event with identifier '${input.identifier}' already exists. Identifiers must be unique within a rolling 24 hour period.`, {
+    // Stripe's own wording (observed in test mode; no retry helps: `Stripe-Should-Retry: false`).
+    throw invalidRequest(`An event already exists with identifier ${input.identifier}.`, {
       param: 'identifier',
       code: 'resource_already_exists',
     });

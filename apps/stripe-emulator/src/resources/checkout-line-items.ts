@@ -1,5 +1,6 @@
 import type Stripe from 'stripe';
 import type { z } from 'zod';
+import { priceAmount } from '../billing/usage';
 import type { EmulatorContext } from '../core/context';
 import { newId } from '../core/ids';
 import { invalidRequest, resourceMissing } from '../http/errors';
@@ -72,7 +73,7 @@ export function planLineItems(ctx: EmulatorContext, items: readonly LineItemPara
 export function createLineItems(ctx: EmulatorContext, planned: readonly PlannedItem[]): Stripe.LineItem[] {
   return planned.map((item) => {
     const price = 'price' in item ? item.price : createInlinePrice(ctx, item.priceData);
-    const amount = (price.unit_amount ?? 0) * item.quantity;
+    const amount = priceAmount(price, item.quantity);
     return {
       id: newId('li'),
       object: 'item',

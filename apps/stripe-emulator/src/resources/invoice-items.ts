@@ -2,6 +2,7 @@ import type Stripe from 'stripe';
 import { billingId } from '../billing/ids';
 import { addItemsToInvoice, removeItemFromInvoice, wireDecimal } from '../billing/invoices';
 import { idOf, opFor } from '../billing/op';
+import { priceAmount } from '../billing/usage';
 import type { EmulatorContext } from '../core/context';
 import { invalidRequest, resourceMissing } from '../http/errors';
 import { paginate } from '../http/lists';
@@ -76,7 +77,7 @@ const create: ApiHandler = (req, ctx) => {
 
   const op = opFor(ctx, customer.id, req.request);
   const quantity = params.quantity ?? 1;
-  const amount = price ? (price.unit_amount ?? 0) * quantity : params.amount!;
+  const amount = price ? priceAmount(price, quantity) : params.amount!;
   const item: Stripe.InvoiceItem = {
     id: billingId('ii'),
     object: 'invoiceitem',

@@ -35,6 +35,8 @@ const createParams = p.object({
       trial_period_days: p.integer({ min: 0, max: 730 }).optional(),
     })
     .optional(),
+  /** Bill `quantity / divide_by`, rounded `up` or `down` (https://docs.stripe.com/api/prices/create#create_price-transform_quantity). */
+  transform_quantity: p.object({ divide_by: p.integer({ min: 1 }), round: p.oneOf(['down', 'up']) }).optional(),
   transfer_lookup_key: p.boolean().optional(),
 });
 const listQuery = p.object({
@@ -90,7 +92,7 @@ function buildPrice(input: Omit<PriceFields, 'product' | 'product_data'>, produc
       : null,
     tax_behavior: 'unspecified',
     tiers_mode: null,
-    transform_quantity: null,
+    transform_quantity: input.transform_quantity ? { divide_by: input.transform_quantity.divide_by, round: input.transform_quantity.round } : null,
     type: input.recurring ? 'recurring' : 'one_time',
     unit_amount: input.unit_amount,
     unit_amount_decimal: wireDecimal(input.unit_amount),

@@ -14,6 +14,7 @@ import {
   type ProrationBehavior,
 } from '../billing/subscriptions';
 import { customerNow } from '../billing/time';
+import { priceAmount } from '../billing/usage';
 import type { EmulatorContext } from '../core/context';
 import { StripeApiError, invalidRequest, resourceMissing } from '../http/errors';
 import { paginate } from '../http/lists';
@@ -207,7 +208,7 @@ const create: ApiHandler = (req, ctx) => {
     throw invalidRequest('You may only specify `days_until_due` when `collection_method` is `send_invoice`.', { param: 'days_until_due' });
   }
   const paymentBehavior: PaymentBehavior = params.payment_behavior ?? 'allow_incomplete';
-  const firstAmount = trialEnd === null ? params.items.reduce((sum, item, index) => sum + (prices[index]!.recurring!.usage_type === 'metered' ? 0 : (prices[index]!.unit_amount ?? 0) * (item.quantity ?? 1)), 0) : 0;
+  const firstAmount = trialEnd === null ? params.items.reduce((sum, item, index) => sum + (prices[index]!.recurring!.usage_type === 'metered' ? 0 : priceAmount(prices[index]!, item.quantity ?? 1)), 0) : 0;
   const paymentMethod = params.default_payment_method ?? idOf(customer.invoice_settings?.default_payment_method as string | null | undefined);
   if (collectionMethod === 'charge_automatically' && paymentBehavior !== 'default_incomplete' && firstAmount > 0 && paymentMethod === null) {
     throw new StripeApiError(400, { ...noPaymentMethodError() });
