@@ -2,6 +2,9 @@ type Tone = 'success' | 'warning' | 'danger' | 'neutral' | 'info';
 
 const TONE: Record<string, Tone> = {
   paid: 'success',
+  /** Tally usage invoices: issued on Stripe; empty (nothing to bill). */
+  issued: 'success',
+  empty: 'neutral',
   sent: 'success',
   sending: 'info',
   processed: 'success',
