@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { createEnv } from '@t3-oss/env-core';
+import { Cron } from 'croner';
 import {
   EMULATOR_DEFAULT_PORT,
   EMULATOR_DEV_API_KEY,
@@ -73,6 +74,31 @@ const trustProxy = z
     }
     return list;
   });
+/** When the server closes the month's usage periods by default: 00:15 UTC on the 1st (cron, minute hour day month weekday). */
+export const DEFAULT_USAGE_CLOSE_SCHEDULE = '15 0 1 * *';
+
+/**
+ * TALLY_USAGE_CLOSE_SCHEDULE: a 5-field cron expression (UTC) as croner reads it, or `off`
+ * (this process never closes usage periods by itself; `pnpm tally usage close-period` still does).
+ */
+const usageCloseSchedule = z
+  .string()
+  .transform((s, ctx): string | null => {
+    const v = s.trim();
+    if (v.toLowerCase() === 'off') return null;
+    if (v.split(/\s+/).length !== 5) {
+      ctx.addIssue({ code: 'custom', message: 'must be a 5-field cron expression in UTC, e.g. "15 0 1 * *" (00:15 on the 1st of each month), or off' });
+      return z.NEVER;
+    }
+    try {
+      new Cron(v, { paused: true, timezone: 'UTC' }).stop();
+      return v;
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: `is not a valid cron expression (${err instanceof Error ? err.message : String(err)}); e.g. "15 0 1 * *", or off` });
+      return z.NEVER;
+    }
+  });
+
 const minorUnits = z.coerce.number().int('must be an integer number of minor units').positive('must be > 0').max(Number.MAX_SAFE_INTEGER);
 
 export interface ServerConfig {
@@ -101,6 +127,8 @@ export interface ServerConfig {
   seedDemo: boolean;
   /** Built SPA to serve, or null (development: Vite serves it). */
   webDistDir: string | null;
+  /** TALLY_USAGE_CLOSE_SCHEDULE: when this process closes ended usage periods (cron, UTC); null: never by itself. */
+  usageCloseSchedule: string | null;
   api: ApiConfig;
 }
 
@@ -164,6 +192,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       TALLY_SECRET_ENCRYPTION_KEY: secretKeyText.optional(),
       TALLY_SECRET_ENCRYPTION_KEY_PREVIOUS: secretKeyText.optional(),
       STRIPE_PRODUCT_PRICE_MAP: z.string().max(20_000).optional(),
+      TALLY_USAGE_CLOSE_SCHEDULE: usageCloseSchedule.default(DEFAULT_USAGE_CLOSE_SCHEDULE),
     },
     runtimeEnv: env,
     emptyStringAsUndefined: true,
@@ -245,6 +274,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     priceMap,
     seedDemo: e.TALLY_SEED_DEMO ? e.TALLY_SEED_DEMO === 'true' : !production,
     webDistDir: production ? (e.TALLY_WEB_DIST ?? path.join(root, 'apps', 'web', 'dist')) : (e.TALLY_WEB_DIST ?? null),
+    usageCloseSchedule: e.TALLY_USAGE_CLOSE_SCHEDULE,
     api: {
       environment: e.NODE_ENV,
       publicUrl,

@@ -5,16 +5,21 @@
  * - `workspace create | list` (workspace.ts): workspaces on this deployment and their first admin;
  * - `workspace api-keys create | list | revoke` (api-keys.ts): workspace API keys for `/api/v1`;
  * - `secrets rotate | status` (secrets.ts): re-encrypting stored workspace secrets under a new
- *   TALLY_SECRET_ENCRYPTION_KEY.
- * (Later: `events`, `usage`, `setup`.) It reads the same environment as the server
- * (DATABASE_URL, TALLY_PUBLIC_URL, TALLY_SECRET_ENCRYPTION_KEY, ...), migrates like the
- * server, and never calls Stripe. Failures print one line, `tally: <message>`, and exit 1.
+ *   TALLY_SECRET_ENCRYPTION_KEY;
+ * - `usage close-period` (usage.ts): closing a usage period and issuing its usage invoices on
+ *   Stripe, with a progress bar and a summary (resumable).
+ * (Later: `events`, `setup`.) It reads the same environment as the server
+ * (DATABASE_URL, TALLY_PUBLIC_URL, TALLY_SECRET_ENCRYPTION_KEY, ...) and migrates like the
+ * server. Only `usage close-period` calls Stripe (through each workspace's account, with the
+ * server's own configuration rules); the others never do. Failures print one line,
+ * `tally: <message>`, and exit 1.
  */
 import { pathToFileURL } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { adminCommand } from './admin';
 import { secretsCommand } from './secrets';
 import { failureLine, processIo, type CliIo } from './shared';
+import { usageCommand } from './usage';
 import { workspaceCommand } from './workspace';
 
 /** Usage errors and help go through `io`, and throw instead of exiting, on every (sub)command. */
@@ -34,6 +39,7 @@ export function buildProgram(io: CliIo = processIo): Command {
   program.addCommand(adminCommand(io));
   program.addCommand(workspaceCommand(io));
   program.addCommand(secretsCommand(io));
+  program.addCommand(usageCommand(io));
   return throughIo(program, io);
 }
 

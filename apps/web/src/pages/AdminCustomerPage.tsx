@@ -3,6 +3,7 @@ import { useState, type FormEvent } from 'react';
 import { Link, useParams } from 'react-router';
 import { AdminBillingRecordsCard } from '../components/AdminBillingRecordsCard';
 import { AdminInvoicesCard, AdminLicensesCard, AdminSubscriptionCard } from '../components/AdminSubscriptionCards';
+import { CustomerUsageSettingsCard } from '../components/CustomerUsageSettingsCard';
 import { DateTime } from '../components/DateTime';
 import { ErrorMessage } from '../components/ErrorMessage';
 import { LedgerTable } from '../components/LedgerTable';
@@ -11,7 +12,10 @@ import { Loading } from '../components/Loading';
 import { useMe } from '../components/useMe';
 import { currencyFractionDigits, parseSignedAmountToMinor } from '../lib/amount';
 import { money, signedMoney } from '../lib/format';
+import { StatusBadge } from '../components/StatusBadge';
 import { trpc, trpcErrorCode, type RouterOutputs } from '../trpc';
+import { periodLabel, UsageLines } from './InvoicesPage';
+import '../styles/usage-invoices.css';
 
 type Customer = RouterOutputs['customers']['get'];
 
@@ -61,6 +65,8 @@ export function AdminCustomerPage() {
 
       <AdminSubscriptionCard customerId={c.id} />
       <AdminInvoicesCard customerId={c.id} />
+      <GenerateUsageInvoiceCard customerId={c.id} />
+      <CustomerUsageSettingsCard customerId={c.id} />
       <AdminLicensesCard customerId={c.id} />
 
       <AdminBillingRecordsCard
@@ -259,6 +265,121 @@ function CustomerLedger({ customerId }: { customerId: string }) {
         <LedgerTable entries={entries} caption="Customer ledger" />
       )}
       <LoadMore query={ledger} label="Load more entries" small />
+    </section>
+  );
+}
+
+const PERIOD = /^\d{4}-(0[1-9]|1[0-2])$/;
+
+/** The month before the current one (UTC), `YYYY-MM`: the latest period that has ended. */
+function lastEndedPeriod(now = new Date()): string {
+  return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1)).toISOString().slice(0, 7);
+}
+
+type GeneratedUsageInvoice = RouterOutputs['usage']['generateInvoice'];
+
+/**
+ * "Generate usage invoice": one customer's usage invoice for an ended month, created (once: the
+ * monthly close finds it and makes no other) and issued on Stripe now (`usage.generateInvoice`).
+ * Late usage events of that customer for that month are refused from then on.
+ */
+function GenerateUsageInvoiceCard({ customerId }: { customerId: string }) {
+  const latest = lastEndedPeriod();
+  const [period, setPeriod] = useState(latest);
+  const [invalid, setInvalid] = useState<string | null>(null);
+  const [result, setResult] = useState<GeneratedUsageInvoice | null>(null);
+  const utils = trpc.useUtils();
+  const generate = trpc.usage.generateInvoice.useMutation({
+    onSuccess: async (r) => {
+      setResult(r);
+      await utils.invoice.listForCustomer.invalidate({ customerId });
+    },
+  });
+  function onSubmit(e: FormEvent) {
+    e.preventDefault();
+    setResult(null);
+    generate.reset();
+    if (!PERIOD.test(period)) return setInvalid('Choose a month.');
+    if (period > latest) return setInvalid(`${periodLabel(period)} has not ended yet: the latest month you can invoice is ${periodLabel(latest)}.`);
+    setInvalid(null);
+    generate.mutate({ customerId, period });
+  }
+  const invoice = result?.invoice;
+  return (
+    <section className="card" aria-labelledby="usage-invoice-title">
+      <h2 id="usage-invoice-title" className="card-title">
+        Usage invoice
+      </h2>
+      <p className="muted small">
+        Bill this customer’s invoice-mode usage of an ended month now, instead of waiting for the monthly close. It is the same invoice the close would make (one per month), issued on Stripe;
+        usage reported later for that month is refused.
+      </p>
+      <form className="usage-generate-form" onSubmit={onSubmit} noValidate>
+        <div className="field">
+          <label htmlFor="usage-invoice-period">Month (UTC)</label>
+          <input id="usage-invoice-period" type="month" max={latest} value={period} onChange={(e) => setPeriod(e.target.value)} required />
+        </div>
+        <button type="submit" className="button" disabled={generate.isPending}>
+          {generate.isPending ? 'Generating…' : 'Generate usage invoice'}
+        </button>
+      </form>
+      {invalid && (
+        <p className="field-error" role="alert">
+          {invalid}
+        </p>
+      )}
+      {generate.error && <ErrorMessage error={generate.error} title="Could not generate the usage invoice" />}
+      {result && invoice && (
+        <div className="usage-generate-result" data-testid="usage-invoice-result">
+          {result.outcome === 'failed' ? (
+            <div className="alert alert-warning" role="status">
+              <div>
+                <strong className="alert-title">Created, but not issued on Stripe yet</strong>
+                <span>{result.error ?? 'Issuing it failed.'} It is retried by the next close, or by generating it again.</span>
+              </div>
+            </div>
+          ) : (
+            <div className="alert alert-success" role="status">
+              <span>
+                {result.outcome === 'empty'
+                  ? `Nothing to pay for ${periodLabel(invoice.period)}: the usage is priced at ${money(0, invoice.currency)}, so nothing was sent to Stripe.`
+                  : `${result.created ? 'Created and issued' : 'Already there'}: ${periodLabel(invoice.period)}, ${money(invoice.totalMinor, invoice.currency)}.`}
+              </span>
+            </div>
+          )}
+          <dl className="details">
+            <div>
+              <dt>Status</dt>
+              <dd>
+                <StatusBadge status={invoice.status === 'issued' ? 'sent' : invoice.status} label={invoice.status} />
+              </dd>
+            </div>
+            <div>
+              <dt>Total</dt>
+              <dd>{money(invoice.totalMinor, invoice.currency)}</dd>
+            </div>
+            <div>
+              <dt>Made by</dt>
+              <dd>{invoice.source === 'manual' ? 'Generate usage invoice' : 'the monthly close'}</dd>
+            </div>
+            {invoice.stripeInvoiceId && (
+              <div>
+                <dt>Stripe invoice</dt>
+                <dd>
+                  {invoice.stripeHostedInvoiceUrl ? (
+                    <a href={invoice.stripeHostedInvoiceUrl} rel="noopener noreferrer">
+                      <code className="event-id">{invoice.stripeInvoiceId}</code>
+                    </a>
+                  ) : (
+                    <code className="event-id">{invoice.stripeInvoiceId}</code>
+                  )}
+                </dd>
+              </div>
+            )}
+          </dl>
+          <UsageLines lines={invoice.lines} currency={invoice.currency} />
+        </div>
+      )}
     </section>
   );
 }
