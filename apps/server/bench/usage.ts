@@ -506,6 +506,8 @@ async function benchDialect(dialect: Dialect): Promise<DialectReport> {
       STRIPE_WEBHOOK_SECRET: 'whsec_bench_only_0123456789abcdef',
       TALLY_SEED_DEMO: 'false',
       TALLY_ALLOW_EMULATOR_IN_PRODUCTION: 'true',
+      // The bench times the close itself: the server must not close the loaded period on start.
+      TALLY_USAGE_CLOSE_SCHEDULE: 'off',
     });
     children.push(tally.child);
     // The baseline server.

@@ -7,7 +7,7 @@
  * unreachable or failing to migrate, port taken) prints one line to stderr and exits 1, so
  * a supervisor sees the failure and restarts.
  */
-import { DEMO_SIGN_INS, ensurePrimaryWorkspace, pruneWindowCounters, seedDemo, seedDemoPlans, seedPlansFromPriceMap, type Logger, type StripeAccounts } from '@tally/api';
+import { DEMO_SIGN_INS, ensurePrimaryWorkspace, findDemoCustomerId, pruneWindowCounters, seedDemo, seedDemoMeters, seedDemoPlans, seedDemoUsage, seedPlansFromPriceMap, type Logger, type StripeAccounts } from '@tally/api';
 import { createServer, type Server } from 'node:http';
 import { DatabaseStartError, openDatabase, type Database } from '@tally/db';
 import Stripe from 'stripe';
@@ -17,6 +17,7 @@ import { createServerAuth } from './auth';
 import { ConfigError, loadConfig, type ServerConfig } from './config';
 import { createLogger } from './logger';
 import { startStripeMeterWorker } from './jobs/stripe-meter-worker';
+import { startUsageCloseScheduler } from './jobs/usage-close';
 import { startMailer } from './mail';
 import { createServerStripeAccounts } from './stripe-client';
 
@@ -37,6 +38,8 @@ async function main() {
   // Production seeds generated demo passwords (printed below, once) and rotates published ones.
   const seeded = config.seedDemo ? await seedDemo({ db, currency: config.api.topup.currency, environment: config.nodeEnv }) : null;
   const primaryId = seeded?.workspaceId ?? (await ensurePrimaryWorkspace({ db, currency: config.api.topup.currency })).id;
+  // Demo meters (stt_words, tts_words, api_calls): no Stripe needed, idempotent.
+  if (seeded) await seedDemoMeters({ db, workspaceId: primaryId });
   // STRIPE_PRODUCT_PRICE_MAP (validated in config.ts): the primary workspace's plans.
   if (config.priceMap.length > 0) await seedPlansFromPriceMap({ db, workspaceId: primaryId, entries: config.priceMap });
   const stripeAccounts = createServerStripeAccounts(config);
@@ -46,6 +49,8 @@ async function main() {
   const mailer = startMailer({ db, config, logger });
   // Usage of stripe_meter meters, forwarded to Stripe Billing Meters from the outbox (issue 9).
   const meterWorker = startStripeMeterWorker({ db, stripeAccounts, logger });
+  // Closes each ended usage period once across processes (TALLY_USAGE_CLOSE_SCHEDULE; off = never by itself).
+  const usageClose = config.usageCloseSchedule ? startUsageCloseScheduler({ db, stripeAccounts, logger, schedule: config.usageCloseSchedule }) : null;
   const app = createApp({ services, auth, webDistDir: config.webDistDir, trustProxy: config.trustProxy, publicUrl: config.publicUrl });
   const announce = () => {
     const lines = [
@@ -96,7 +101,7 @@ async function main() {
     // A taken port must not look like a running server: a supervisor restarts on exit 1.
     console.error(`Cannot listen on ${config.host}:${config.port}: ${describeListenError(err)}`);
     setTimeout(() => process.exit(1), 5_000).unref();
-    await Promise.allSettled([mailer.stop(), meterWorker.stop()]);
+    await Promise.allSettled([mailer.stop(), meterWorker.stop(), usageClose?.stop()]);
     await db.close().catch(() => undefined);
     process.exit(1);
   }
@@ -104,7 +109,7 @@ async function main() {
   // Emulator mode with demo data (and no STRIPE_PRODUCT_PRICE_MAP, which names the plans
   // itself): Solo, Team and Enterprise as products and prices in the emulator, and their plans.
   const seeding =
-    seeded && config.api.stripeMode === 'emulator' && config.priceMap.length === 0 ? seedDemoPlansInBackground({ db, stripeAccounts, workspaceId: primaryId, logger }) : null;
+    seeded && config.api.stripeMode === 'emulator' && config.priceMap.length === 0 ? seedDemoPlansInBackground({ db, stripeAccounts, workspaceId: primaryId, logger, seedUsage: config.nodeEnv !== 'production' }) : null;
   // Rate-limit counters of one-off IPs and emails: every window is under a day.
   const prune = setInterval(() => {
     pruneWindowCounters(db, { olderThanMs: 86_400_000 }).catch((err: unknown) => logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'pruning rate-limit counters failed'));
@@ -112,7 +117,7 @@ async function main() {
   const stop = () => {
     clearInterval(prune);
     seeding?.stop();
-    server.close(() => void Promise.allSettled([mailer.stop(), meterWorker.stop()]).finally(() => void db.close().finally(() => process.exit(0))));
+    server.close(() => void Promise.allSettled([mailer.stop(), meterWorker.stop(), usageClose?.stop()]).finally(() => void db.close().finally(() => process.exit(0))));
     setTimeout(() => process.exit(0), 5_000).unref();
   };
   process.on('SIGINT', stop);
@@ -129,7 +134,7 @@ const DEMO_PLAN_SEED_RETRY_MS = 1_500;
  * yet, then a warning naming the cause; any other failure warns at once. Idempotent, so every
  * start runs it.
  */
-function seedDemoPlansInBackground({ db, stripeAccounts, workspaceId, logger }: { db: Database; stripeAccounts: StripeAccounts; workspaceId: string; logger: Logger }) {
+function seedDemoPlansInBackground({ db, stripeAccounts, workspaceId, logger, seedUsage }: { db: Database; stripeAccounts: StripeAccounts; workspaceId: string; logger: Logger; seedUsage: boolean }) {
   let stopped = false;
   let timer: NodeJS.Timeout | null = null;
   const attempt = async (n: number): Promise<void> => {
@@ -142,6 +147,13 @@ function seedDemoPlansInBackground({ db, stripeAccounts, workspaceId, logger }: 
       }
       const plans = await seedDemoPlans({ db, stripe: stripe.client, workspaceId });
       logger.info({ workspaceId, plans: Object.keys(plans) }, 'Demo plans ready in the Stripe emulator');
+      // Demo usage for the demo customer (last month and this one) and its manual usage invoice for last month.
+      // Only under `pnpm dev`: a production demo (and the e2e stack) starts with meters but no invented usage.
+      const demoCustomerId = seedUsage ? await findDemoCustomerId(db, workspaceId) : null;
+      if (demoCustomerId) {
+        const usage = await seedDemoUsage({ db, stripeAccounts, workspaceId, customerId: demoCustomerId, logger });
+        logger.info({ workspaceId, accepted: usage.accepted, invoice: usage.invoice?.outcome ?? null }, 'Demo usage ready');
+      }
     } catch (err) {
       if (stopped) return;
       const message = err instanceof Error ? err.message : String(err);
