@@ -34,7 +34,7 @@ export function Layout() {
   return (
     <div className="shell">
       <header className="app-header">
-        <div className={`app-header-inner${isCustomer && data?.adminWorkspace ? ' app-header-two-rows' : ''}`}>
+        <div className={`app-header-inner${data?.adminWorkspace ? ' app-header-two-rows' : ''}`}>
           <NavLink to={isCustomer ? '/' : '/admin'} className="brand" aria-label="Tally home">
             <span className="brand-mark" aria-hidden="true">T</span>
             <span className="brand-name">Tally</span>
