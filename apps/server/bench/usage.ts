@@ -175,6 +175,7 @@ function openRaw(dialect: Dialect, url: string): Raw {
     // The same settings as Tally's SQLite connections (packages/db/src/client.ts).
     sqlite.pragma('journal_mode = WAL');
     sqlite.pragma('synchronous = NORMAL');
+    sqlite.pragma('wal_autocheckpoint = 10000');
     sqlite.pragma('busy_timeout = 5000');
     return { dialect, sqlite };
   }

@@ -190,6 +190,7 @@ async function openSqlite(file: string, busy: BusyRetry): Promise<Database> {
   // WAL + NORMAL survives a process crash (ENVIRONMENT.md); WAL readers never wait for the writer.
   client.pragma('journal_mode = WAL');
   client.pragma('synchronous = NORMAL');
+  client.pragma('wal_autocheckpoint = 10000');
   client.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
   client.pragma('foreign_keys = ON');
   // Two Drizzle handles on one connection: `db` runs transaction bodies and migrations

@@ -52,7 +52,7 @@ CREATE TABLE `usage_daily_rollups` (
 	`max_quantity` integer NOT NULL,
 	`charged_minor` integer NOT NULL,
 	PRIMARY KEY(`customer_id`, `meter_id`, `day`)
-);
+) WITHOUT ROWID;
 --> statement-breakpoint
 CREATE INDEX `usage_daily_rollups_meter_id_day_idx` ON `usage_daily_rollups` (`meter_id`,`day`);--> statement-breakpoint
 CREATE TABLE `usage_events` (
