@@ -431,15 +431,26 @@ async function fire(url: string, pid: number, batches: Batch[], headers: Record<
   let i = 0;
   const cpuBefore = cpuMs(pid);
   const started = performance.now();
-  const result = await autocannon({
-    url,
-    connections: CONNECTIONS,
-    amount: batches.length,
-    method: 'POST',
-    timeout: 60,
-    requests: [{ setupRequest: (req) => ({ ...req, body: batches[i++ % batches.length]!.body, headers: { 'content-type': 'application/json', ...headers } }) }],
+  let lastResponse = started;
+  // autocannon settles an `amount` run on its 1-second tick, so its end is coarse: the wall time
+  // ends at the last response instead.
+  const result = await new Promise<autocannon.Result>((resolve, reject) => {
+    const instance = autocannon(
+      {
+        url,
+        connections: CONNECTIONS,
+        amount: batches.length,
+        method: 'POST',
+        timeout: 60,
+        requests: [{ setupRequest: (req) => ({ ...req, body: batches[i++ % batches.length]!.body, headers: { 'content-type': 'application/json', ...headers } }) }],
+      },
+      (err, res) => (err ? reject(err) : resolve(res)),
+    );
+    instance.on('response', () => {
+      lastResponse = performance.now();
+    });
   });
-  const seconds = (performance.now() - started) / 1000; // autocannon's own duration is coarse for short runs
+  const seconds = (lastResponse - started) / 1000;
   const cpu = cpuMs(pid) - cpuBefore;
   const events = batches.length * BATCH;
   return {
