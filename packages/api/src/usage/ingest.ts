@@ -25,7 +25,7 @@
  * rollups or is refused after.
  */
 import { createHash } from 'node:crypto';
-import { all, and, eq, inArray, isNull, run, sql, transactionLock, type Database, type Meter } from '@tally/db';
+import { all, and, eq, inArray, isNull, run, sql, transactionLock, type Database, type Meter, type UsageCustomer } from '@tally/db';
 import { enqueueEmailInTx, notifyEmailEnqueued } from '../email/enqueue';
 import { billingContactsOf } from '../dunning/recipients';
 import { newId } from '../ids';
@@ -56,13 +56,6 @@ interface Candidate {
   period: string;
   properties: string | null;
   payloadHash: string;
-  stripeCustomerId: string | null;
-  lowBalanceThresholdMinor: number | null;
-}
-
-interface CustomerInfo {
-  id: string;
-  externalId: string | null;
   stripeCustomerId: string | null;
   lowBalanceThresholdMinor: number | null;
 }
@@ -169,8 +162,8 @@ export async function recordUsage({ db, workspaceId, events, now = new Date() }:
   }
   const ids = [...new Set(parsed.flatMap((p) => (p.e.customerId ? [p.e.customerId.toLowerCase()] : [])))];
   const externalIds = [...new Set(parsed.flatMap((p) => (p.e.customerExternalId !== undefined ? [p.e.customerExternalId] : [])))];
-  const byId = new Map<string, CustomerInfo>();
-  const byExternalId = new Map<string, CustomerInfo>();
+  const byId = new Map<string, UsageCustomer>();
+  const byExternalId = new Map<string, UsageCustomer>();
   const idSet = new Set(ids);
   const externalSet = new Set(externalIds);
   for (const c of await db.usage.findCustomers(workspaceId, ids, externalIds)) {
