@@ -122,7 +122,7 @@ export interface RollupTotalsRow {
 /**
  * The select list and filter of the grouped rollup query: per customer and meter, one period,
  * for a set of customers (at most a chunk: it is an IN list). Filtering by customer first lets
- * both databases walk the rollups' primary key (customer, meter, day) instead of sorting.
+ * both databases walk the rollups' (customer, meter, day) index instead of sorting.
  */
 export function rollupTotalsQueryParts(db: Database, { workspaceId, period, meterIds, customerIds }: { workspaceId: string; period: string; meterIds: string[]; customerIds: string[] }) {
   const r = db.t.usageDailyRollups;

@@ -1,8 +1,8 @@
 /**
  * The admin's usage overview of one period across a workspace's customers (issue 9 item 4):
  * per-meter totals, the top consumers by cost and a daily chart per meter. Reads only
- * `usage_daily_rollups` (through `usage_daily_rollups_meter_id_day_idx`: meter_id IN the
- * workspace's meters AND day in the period), `meters`, `workspaces` and `customers`.
+ * `usage_daily_rollups` (a range of its primary key (day, meter_id, customer_id): day in the
+ * period AND meter_id IN the workspace's meters), `meters`, `workspaces` and `customers`.
  */
 import { and, eq, gte, inArray, lt, sql, type Database, type MeterAggregation, type MeterBillingMode } from '@tally/db';
 import { AppError } from '../errors';

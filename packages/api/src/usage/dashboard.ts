@@ -5,7 +5,7 @@
  * Reads come from `usage_daily_rollups` (kept in step by the ingestion transaction, per
  * customer, meter and UTC day) plus `meters`, `customers`, `customer_balances` and
  * `usage_invoices`; never from `usage_events`. The customer's reads go through the rollups'
- * primary key (customer_id, meter_id, day) prefix, so their cost depends on that customer's
+ * (customer_id, meter_id, day) index, so their cost depends on that customer's
  * rollup rows (meters x days), not on how many events are stored.
  *
  * Costs (pricing.ts): prepaid meters cost what was charged (the rollups' `chargedMinor`);

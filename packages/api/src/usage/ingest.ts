@@ -317,7 +317,6 @@ export async function recordUsage({ db, workspaceId, events, now = new Date() }:
       for (const c of stored) {
         const prior = existing.get(c.key);
         if (!prior) throw new Error(`usage event ${c.key} neither inserted nor found`);
-        c.id = prior.id;
         out.set(
           c.index,
           prior.payloadHash === c.payloadHash
