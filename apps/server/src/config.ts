@@ -99,6 +99,8 @@ const usageCloseSchedule = z
     }
   });
 
+const redisUrl = z.string().refine((s) => /^rediss?:\/\/\S+$/.test(s) && URL.canParse(s), 'must be a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379');
+
 const minorUnits = z.coerce.number().int('must be an integer number of minor units').positive('must be > 0').max(Number.MAX_SAFE_INTEGER);
 
 export interface ServerConfig {
@@ -129,6 +131,15 @@ export interface ServerConfig {
   webDistDir: string | null;
   /** TALLY_USAGE_CLOSE_SCHEDULE: when this process closes ended usage periods (cron, UTC); null: never by itself. */
   usageCloseSchedule: string | null;
+  /**
+   * The live billing stream (issue 10): ENABLE_BILLING_STREAM (default: on when a Redis URL is
+   * set, and in development), BILLING_EVENTS_REDIS_URL (default REDIS_URL). `bus`: `redis`
+   * across processes; `in-process` only in development without Redis (one process); `unavailable`
+   * when enabled without a Redis URL elsewhere (the stream endpoints answer 503); `off`.
+   */
+  billingStream: { enabled: boolean; redisUrl: string | null; bus: 'redis' | 'in-process' | 'unavailable' | 'off' };
+  /** TALLY_EVENT_RETENTION_DAYS (default 90): payloads of processed and ignored Stripe events older than this are pruned daily. */
+  eventRetentionDays: number;
   api: ApiConfig;
 }
 
@@ -193,6 +204,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       TALLY_SECRET_ENCRYPTION_KEY_PREVIOUS: secretKeyText.optional(),
       STRIPE_PRODUCT_PRICE_MAP: z.string().max(20_000).optional(),
       TALLY_USAGE_CLOSE_SCHEDULE: usageCloseSchedule.default(DEFAULT_USAGE_CLOSE_SCHEDULE),
+      ENABLE_BILLING_STREAM: flag.optional(),
+      REDIS_URL: redisUrl.optional(),
+      BILLING_EVENTS_REDIS_URL: redisUrl.optional(),
+      TALLY_EVENT_RETENTION_DAYS: z.coerce.number().int('must be a whole number of days').min(1).max(3650).default(90),
     },
     runtimeEnv: env,
     emptyStringAsUndefined: true,
@@ -275,6 +290,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     seedDemo: e.TALLY_SEED_DEMO ? e.TALLY_SEED_DEMO === 'true' : !production,
     webDistDir: production ? (e.TALLY_WEB_DIST ?? path.join(root, 'apps', 'web', 'dist')) : (e.TALLY_WEB_DIST ?? null),
     usageCloseSchedule: e.TALLY_USAGE_CLOSE_SCHEDULE,
+    billingStream: billingStreamConfig(e.ENABLE_BILLING_STREAM, e.BILLING_EVENTS_REDIS_URL ?? e.REDIS_URL ?? null, e.NODE_ENV),
+    eventRetentionDays: e.TALLY_EVENT_RETENTION_DAYS,
     api: {
       environment: e.NODE_ENV,
       publicUrl,
@@ -288,4 +305,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       adminEmails: e.TALLY_ADMIN_EMAILS.map((a) => a.toLowerCase()),
     },
   };
+}
+
+/** ServerConfig.billingStream from ENABLE_BILLING_STREAM and the Redis URL (see there). */
+function billingStreamConfig(enable: boolean | undefined, redisUrl: string | null, nodeEnv: ServerConfig['nodeEnv']): ServerConfig['billingStream'] {
+  const enabled = enable ?? (redisUrl !== null || nodeEnv === 'development');
+  const bus = !enabled ? 'off' : redisUrl ? 'redis' : nodeEnv === 'development' ? 'in-process' : 'unavailable';
+  return { enabled, redisUrl, bus };
 }

@@ -94,7 +94,7 @@ export const PageInput = z.object({
 export const LedgerListInput = PageInput.extend({ customerId: tallyIdSchema('customerId').optional(), cursor: tallyIdSchema('cursor').nullish() });
 export type LedgerListInput = z.infer<typeof LedgerListInput>;
 
-export const STRIPE_EVENT_STATUS_VALUES = ['received', 'processed', 'ignored', 'failed', 'anomaly'] as const;
+export const STRIPE_EVENT_STATUS_VALUES = ['received', 'processed', 'ignored', 'failed', 'anomaly', 'dead'] as const;
 export const TOPUP_STATUS_VALUES = ['pending', 'paid', 'expired', 'failed'] as const;
 
 /** Stripe event log cursor: `<receivedAt ms>:<event id>` (see activity/list-stripe-events.ts). */

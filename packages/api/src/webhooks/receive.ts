@@ -101,45 +101,55 @@ export async function receiveStripeWebhook({
   const shapeError = eventShapeError(event);
   if (shapeError) return refuse(shapeError);
 
-  const { stripeEvents } = db.t;
   const now = new Date(nowMs);
   let duplicate: boolean;
   try {
-    const inserted = await db.q
-      .insert(stripeEvents)
-      .values({
-        scope: receipt.scope,
-        id: event.id,
-        type: event.type,
-        apiVersion: typeof event.api_version === 'string' && API_VERSION_PATTERN.test(event.api_version) ? event.api_version : null,
-        livemode: event.livemode === true,
-        stripeCreatedAt: stripeCreatedAt(event, now),
-        payload: rawBody.toString('utf8'),
-        status: 'received',
-        workspaceId: receipt.workspaceId,
-        attempts: 1,
-        receivedAt: now,
-        updatedAt: now,
-      })
-      .onConflictDoNothing({ target: [stripeEvents.scope, stripeEvents.id] })
-      .returning({ id: stripeEvents.id });
-    duplicate = inserted.length === 0;
-    if (duplicate) {
-      const [existing] = await db.q
-        .update(stripeEvents)
-        .set({ attempts: sql`${stripeEvents.attempts} + 1`, updatedAt: now })
-        .where(and(eq(stripeEvents.scope, receipt.scope), eq(stripeEvents.id, event.id)))
-        .returning({ status: stripeEvents.status });
-      const status = existing?.status;
-      if (isTerminalEventStatus(status)) {
-        return { httpStatus: 200, eventId: event.id, status, duplicate: true };
-      }
-    }
+    const stored = await storeStripeEvent(db, { receipt, event, payload: rawBody.toString('utf8'), now });
+    duplicate = !stored.inserted;
+    if (duplicate && isTerminalEventStatus(stored.status)) return { httpStatus: 200, eventId: event.id, status: stored.status, duplicate: true };
   } catch (err) {
     logger.error({ eventId: event.id, type: event.type, err: describeError(err) }, 'Could not store a Stripe event; answering 500 so Stripe retries');
     return { httpStatus: 500, eventId: event.id, status: 'failed', error: 'Could not store the event' };
   }
   return processStoredEvent({ db, event, receipt, duplicate, logger, expected, stripeAccounts, graceDays, webUrl });
+}
+
+/**
+ * Store a verified event in the Stripe event log as `received` (attempts 1), or, when the log
+ * already holds it (same scope and event id), count one more delivery (`attempts + 1`).
+ * Used by webhook delivery and by backfill from Stripe's Events API, so both store alike.
+ * @param payload the event's JSON text (a delivery's raw body exactly as signed).
+ * @returns `{ inserted: true, status: 'received' }` for a new row, else `{ inserted: false, status }`
+ *   with the stored row's status (`processed`, `failed`, ...).
+ * @throws the database's error (nothing stored).
+ */
+export async function storeStripeEvent(db: Database, { receipt, event, payload, now }: { receipt: EventReceipt; event: Stripe.Event; payload: string; now: Date }): Promise<{ inserted: boolean; status: string | undefined }> {
+  const { stripeEvents } = db.t;
+  const inserted = await db.q
+    .insert(stripeEvents)
+    .values({
+      scope: receipt.scope,
+      id: event.id,
+      type: event.type,
+      apiVersion: typeof event.api_version === 'string' && API_VERSION_PATTERN.test(event.api_version) ? event.api_version : null,
+      livemode: event.livemode === true,
+      stripeCreatedAt: stripeCreatedAt(event, now),
+      payload,
+      status: 'received',
+      workspaceId: receipt.workspaceId,
+      attempts: 1,
+      receivedAt: now,
+      updatedAt: now,
+    })
+    .onConflictDoNothing({ target: [stripeEvents.scope, stripeEvents.id] })
+    .returning({ id: stripeEvents.id });
+  if (inserted.length > 0) return { inserted: true, status: 'received' };
+  const [existing] = await db.q
+    .update(stripeEvents)
+    .set({ attempts: sql`${stripeEvents.attempts} + 1`, updatedAt: now })
+    .where(and(eq(stripeEvents.scope, receipt.scope), eq(stripeEvents.id, event.id)))
+    .returning({ status: stripeEvents.status });
+  return { inserted: false, status: existing?.status };
 }
 
 /**

@@ -15,6 +15,7 @@ export type Customer = typeof pg.customers.$inferSelect;
 export type LedgerEntry = typeof pg.ledgerEntries.$inferSelect;
 export type Topup = typeof pg.topups.$inferSelect;
 export type StripeEventRow = typeof pg.stripeEvents.$inferSelect;
+export type StripeEventErrorRow = typeof pg.stripeEventErrors.$inferSelect;
 export type EmailOutboxRow = typeof pg.emailOutbox.$inferSelect;
 export type Invitation = typeof pg.invitations.$inferSelect;
 export type WorkspaceStripeAccount = typeof pg.workspaceStripeAccounts.$inferSelect;
@@ -46,7 +47,7 @@ export type MeterBillingMode = (typeof METER_BILLING_MODES)[number];
 export const USAGE_INVOICE_STATUSES = ['draft', 'issued', 'empty', 'failed'] as const;
 export type UsageInvoiceStatus = (typeof USAGE_INVOICE_STATUSES)[number];
 
-export const STRIPE_EVENT_STATUSES = ['received', 'processed', 'ignored', 'failed', 'anomaly'] as const satisfies readonly StripeEventStatus[];
+export const STRIPE_EVENT_STATUSES = ['received', 'processed', 'ignored', 'failed', 'anomaly', 'dead'] as const satisfies readonly StripeEventStatus[];
 export const TOPUP_STATUSES = ['pending', 'paid', 'expired', 'failed'] as const satisfies readonly TopupStatus[];
 export const BILLING_RECORD_STATUSES = ['DUE', 'PAID', 'VOID'] as const satisfies readonly BillingRecordStatus[];
 export const MANUAL_PAYMENT_METHODS = ['bank_transfer', 'cash', 'check', 'other'] as const satisfies readonly BillingRecordPaymentMethod[];

@@ -30,6 +30,7 @@ export const {
   customerBalances,
   topups,
   stripeEvents,
+  stripeEventErrors,
   rateLimits,
   emailOutbox,
   invitations,

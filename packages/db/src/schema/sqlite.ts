@@ -33,6 +33,7 @@ export const {
   customerBalances,
   topups,
   stripeEvents,
+  stripeEventErrors,
   rateLimits,
   emailOutbox,
   invitations,

@@ -249,7 +249,11 @@ export function defineTables(k: SchemaKit) {
        */
       payload: k.text().notNull(),
       /** `anomaly`: verified, but Tally will not act on it (amount, currency or mode differs from what Tally asked for). */
-      status: k.text({ enum: ['received', 'processed', 'ignored', 'failed', 'anomaly'] }).notNull(),
+      /**
+       * `failed`: a handler threw; the sweeper retries it at `nextAttemptAt` with backoff.
+       * `dead`: failed on every scheduled retry; kept for an operator (replay by hand).
+       */
+      status: k.text({ enum: ['received', 'processed', 'ignored', 'failed', 'anomaly', 'dead'] }).notNull(),
       attempts: k.integer().notNull().default(0),
       /** Why it was ignored, or what it did. */
       outcome: k.text(),
@@ -258,13 +262,36 @@ export function defineTables(k: SchemaKit) {
       receivedAt: createdAt(),
       updatedAt: createdAt(),
       processedAt: at(),
+      /** When the sweeper retries a `failed` event next (null: not scheduled). */
+      nextAttemptAt: at(),
+      /** When retention pruned the payload (`payload` is then empty); null: payload kept. */
+      payloadPrunedAt: at(),
     },
     (t) => [
       k.primaryKey({ columns: [t.scope, t.id] }),
       k.index('stripe_events_status_received_at_idx').on(t.status, t.receivedAt),
       k.index('stripe_events_received_at_idx').on(t.receivedAt),
       k.index('stripe_events_workspace_id_received_at_idx').on(t.workspaceId, t.receivedAt),
+      k.index('stripe_events_status_next_attempt_at_idx').on(t.status, t.nextAttemptAt),
     ],
+  );
+
+  /** Every failed processing attempt of a Stripe event, with its error and time (append-only). */
+  const stripeEventErrors = k.table(
+    'stripe_event_errors',
+    {
+      id: k.text().primaryKey(),
+      /** The event's key in `stripe_events` (scope, id). */
+      scope: k.text().notNull(),
+      eventId: k.text().notNull(),
+      /** Which attempt failed (the event's `attempts` then). */
+      attempt: k.integer().notNull(),
+      /** `webhook` (a delivery), `sweeper`, `replay` or `backfill`. */
+      source: k.text().notNull(),
+      error: k.text().notNull(),
+      createdAt: createdAt(),
+    },
+    (t) => [k.index('stripe_event_errors_scope_event_id_idx').on(t.scope, t.eventId, t.createdAt)],
   );
 
   // ---- rate limits ----
@@ -867,5 +894,5 @@ export function defineTables(k: SchemaKit) {
     updatedAt: createdAt(),
   });
 
-  return { users, sessions, accounts, verifications, workspaces, workspaceMembers, customers, customerMemberships, ledgerEntries, customerBalances, topups, stripeEvents, rateLimits, emailOutbox, invitations, workspaceStripeAccounts, billingRecords, billingRecordCheckouts, auditLog, plans, subscriptions, invoices, stripeTestClocks, licenses, apiKeys, meters, usageEvents, usageDailyRollups, usagePeriods, usageInvoices, stripeMeterOutbox, jobLeases };
+  return { users, sessions, accounts, verifications, workspaces, workspaceMembers, customers, customerMemberships, ledgerEntries, customerBalances, topups, stripeEvents, stripeEventErrors, rateLimits, emailOutbox, invitations, workspaceStripeAccounts, billingRecords, billingRecordCheckouts, auditLog, plans, subscriptions, invoices, stripeTestClocks, licenses, apiKeys, meters, usageEvents, usageDailyRollups, usagePeriods, usageInvoices, stripeMeterOutbox, jobLeases };
 }
