@@ -17,7 +17,9 @@
 import { pathToFileURL } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { adminCommand } from './admin';
+import { eventsCommand } from './events';
 import { secretsCommand } from './secrets';
+import { setupCommand } from './setup';
 import { failureLine, processIo, type CliIo } from './shared';
 import { usageCommand } from './usage';
 import { workspaceCommand } from './workspace';
@@ -40,6 +42,8 @@ export function buildProgram(io: CliIo = processIo): Command {
   program.addCommand(workspaceCommand(io));
   program.addCommand(secretsCommand(io));
   program.addCommand(usageCommand(io));
+  program.addCommand(eventsCommand(io));
+  program.addCommand(setupCommand(io));
   return throughIo(program, io);
 }
 
