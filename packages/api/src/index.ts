@@ -57,3 +57,8 @@ export { reconcileLicensesForSubscription, reconcileSubscriptionLicenses, type L
 export * from './api-keys/index';
 export * from './usage/index';
 export * from './meters/index';
+// Issue 10 (operations): one barrel per area, so each grows without touching this file.
+export * from './events/recovery';
+export * from './events/backfill';
+export * from './events/detail';
+export * from './stream/index';

@@ -17,6 +17,8 @@ import { invoiceRouter } from './invoice';
 import { apiKeyRouter } from './api-key';
 import { meterRouter } from './meter';
 import { usageRouter } from './usage';
+import { streamRouter } from './stream';
+import { eventRouter } from './event';
 
 export const appRouter = createTRPCRouter({
   me: meRouter,
@@ -37,6 +39,8 @@ export const appRouter = createTRPCRouter({
   apiKey: apiKeyRouter,
   meter: meterRouter,
   usage: usageRouter,
+  stream: streamRouter,
+  event: eventRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -1,0 +1,2 @@
+/** Issue 10: filled in next. */
+export {};
