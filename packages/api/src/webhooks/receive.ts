@@ -3,7 +3,8 @@ import Stripe from 'stripe';
 import type { Logger } from '../logger';
 import { STRIPE_EVENT_ID_PATTERN } from '../schemas';
 import { stripeEventHandlers } from './handlers/index';
-import { isTerminalEventStatus, markEvent, markEventFailed, type TerminalEventStatus } from './mark-event';
+import { publishBillingChange } from '../stream/publish';
+import { isTerminalEventStatus, markEvent, recordEventFailure, type EventAttemptSource, type TerminalEventStatus } from './mark-event';
 import type { StripeAccountExpectation } from './payment-mismatches';
 import { describeError } from './text';
 import type { EventKey, EventReceipt } from './types';
@@ -15,7 +16,7 @@ export { stripeAccountExpectation, type StripeAccountExpectation } from './payme
 export type ReceiveResult =
   | { httpStatus: 400; error: string }
   | { httpStatus: 200; eventId: string; status: TerminalEventStatus; duplicate: boolean }
-  | { httpStatus: 500; eventId: string; status: 'failed'; error: string };
+  | { httpStatus: 500; eventId: string; status: 'failed' | 'dead'; error: string };
 
 /**
  * Stripe's signature tolerance, seconds: older signatures are refused by `constructEvent`
@@ -47,7 +48,11 @@ const API_VERSION_PATTERN = /^\d{4}-\d{2}-\d{2}(?:\.[a-z0-9_]{1,40})?$/;
  *    must be (livemode). Handlers are idempotent, so two processes receiving one event at
  *    once cannot double an effect.
  * 4. A thrown error is logged with the event id and type, saved as `failed` with the error,
- *    and answered 500 so Stripe retries.
+ *    an error row and the sweeper's next retry (`recordEventFailure`; `dead` once the retry
+ *    schedule is spent), and answered 500 so Stripe retries too: a redelivery of a `failed`
+ *    or `dead` event runs the handler again.
+ * Live stream: `event.received` once stored (new rows), then `event.processed|ignored|failed|dead`
+ * once marked, each after its commit (`publishBillingChange`).
  * Source: stripe.com/docs/webhooks (at-least-once, unordered delivery; 2xx = delivered).
  */
 export async function receiveStripeWebhook({
@@ -118,6 +123,7 @@ export async function receiveStripeWebhook({
  * Store a verified event in the Stripe event log as `received` (attempts 1), or, when the log
  * already holds it (same scope and event id), count one more delivery (`attempts + 1`).
  * Used by webhook delivery and by backfill from Stripe's Events API, so both store alike.
+ * A new row is published (`event.received`) after it is stored.
  * @param payload the event's JSON text (a delivery's raw body exactly as signed).
  * @returns `{ inserted: true, status: 'received' }` for a new row, else `{ inserted: false, status }`
  *   with the stored row's status (`processed`, `failed`, ...).
@@ -143,7 +149,10 @@ export async function storeStripeEvent(db: Database, { receipt, event, payload, 
     })
     .onConflictDoNothing({ target: [stripeEvents.scope, stripeEvents.id] })
     .returning({ id: stripeEvents.id });
-  if (inserted.length > 0) return { inserted: true, status: 'received' };
+  if (inserted.length > 0) {
+    publishBillingChange({ kind: 'event.received', workspaceId: receipt.workspaceId, eventId: event.id, type: event.type });
+    return { inserted: true, status: 'received' };
+  }
   const [existing] = await db.q
     .update(stripeEvents)
     .set({ attempts: sql`${stripeEvents.attempts} + 1`, updatedAt: now })
@@ -210,7 +219,19 @@ function stripeCreatedAt(event: { created?: unknown }, receivedAt: Date): Date {
   return at && !Number.isNaN(at.getTime()) ? at : receivedAt;
 }
 
-/** Run the handler for an event already in the log (also used by replay). */
+/**
+ * Run the handler for an event already in the log (delivery, the sweeper, replay, backfill),
+ * and record what it did:
+ * - no handler for the type -> `ignored`; the handler's outcome -> `processed`/`ignored`/`anomaly`
+ *   (handlers with a money effect mark the event inside their own transaction);
+ * - a thrown error -> logged (event id, type, error; never the payload), recorded by
+ *   `recordEventFailure` (error row with `source`, `failed` + `nextAttemptAt`, or `dead`), and
+ *   answered `httpStatus: 500`.
+ * Then publishes `event.processed|ignored|failed|dead` (anomalies have no stream message).
+ * The caller decides whether the event may run (terminal events must not: see `isTerminalEventStatus`).
+ * @param source where this attempt comes from (default `webhook`), saved on its error row.
+ * @param now the attempt's time (default: the clock), for the retry schedule.
+ */
 export async function processStoredEvent({
   db,
   event,
@@ -221,6 +242,8 @@ export async function processStoredEvent({
   stripeAccounts,
   graceDays,
   webUrl,
+  source = 'webhook',
+  now,
 }: {
   db: Database;
   event: Stripe.Event;
@@ -228,29 +251,46 @@ export async function processStoredEvent({
   duplicate?: boolean;
   logger: Logger;
   expected: StripeAccountExpectation;
-  stripeAccounts?: StripeAccounts;
+  stripeAccounts?: StripeAccounts | undefined;
   graceDays?: number | undefined;
   webUrl?: string | undefined;
+  source?: EventAttemptSource;
+  now?: Date | undefined;
 }): Promise<ReceiveResult> {
   const handler = stripeEventHandlers[event.type];
   const key: EventKey = { scope: receipt.scope, id: event.id };
+  const published = (kind: 'event.processed' | 'event.ignored' | 'event.failed' | 'event.dead', workspaceId: string | null | undefined) =>
+    publishBillingChange({ kind, workspaceId: receipt.workspaceId ?? workspaceId ?? null, eventId: event.id, type: event.type });
   try {
     if (!handler) {
       await markEvent(db, key, { status: 'ignored', outcome: `Event type ${event.type} is not handled` });
+      published('event.ignored', null);
       return { httpStatus: 200, eventId: event.id, status: 'ignored', duplicate };
     }
     const result = await handler({ db, event, receipt, expected, logger, ...(stripeAccounts ? { stripeAccounts } : {}), ...(graceDays !== undefined ? { graceDays } : {}), ...(webUrl ? { webUrl } : {}) });
     if (!result.marked) await markEvent(db, key, result);
     if (result.status === 'anomaly') {
       logger.warn({ eventId: event.id, type: event.type, workspaceId: result.workspaceId ?? null }, 'Stripe event differs from what Tally asked for: recorded as an anomaly, nothing done');
+    } else {
+      published(result.status === 'processed' ? 'event.processed' : 'event.ignored', result.workspaceId);
     }
     return { httpStatus: 200, eventId: event.id, status: result.status, duplicate };
   } catch (err) {
     const message = describeError(err);
-    logger.error({ eventId: event.id, type: event.type, err: message }, 'Stripe event handler failed; answering 500 so Stripe retries');
-    await markEventFailed(db, key, message).catch((markErr: unknown) => {
+    logger.error(
+      { eventId: event.id, type: event.type, err: message, ...(source === 'webhook' ? {} : { source }) },
+      source === 'webhook' ? 'Stripe event handler failed; answering 500 so Stripe retries' : 'Stripe event handler failed; recorded for the next retry',
+    );
+    let status: 'failed' | 'dead' = 'failed';
+    try {
+      const recorded = await recordEventFailure(db, key, { error: message, source, ...(now ? { now } : {}) });
+      if (recorded?.status === 'failed' || recorded?.status === 'dead') {
+        status = recorded.status;
+        published(recorded.status === 'dead' ? 'event.dead' : 'event.failed', recorded.workspaceId);
+      }
+    } catch (markErr) {
       logger.error({ eventId: event.id, type: event.type, err: describeError(markErr) }, 'Could not record the failure of a Stripe event');
-    });
-    return { httpStatus: 500, eventId: event.id, status: 'failed', error: message };
+    }
+    return { httpStatus: 500, eventId: event.id, status, error: message };
   }
 }
