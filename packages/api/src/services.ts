@@ -1,4 +1,5 @@
 import type { Database } from '@tally/db';
+import type { BillingStream } from './stream/bus';
 import type { Logger } from './logger';
 import type { DeploymentStripeMode, StripeAccounts } from './stripe/accounts';
 import type { TopupBounds } from './schemas';
@@ -34,4 +35,6 @@ export interface Services {
   stripeAccounts: StripeAccounts;
   config: ApiConfig;
   logger: Logger;
+  /** The live billing stream's bus (issue 10), or why there is none; absent: not running in this process (tests, the CLI). `stream.billing` reads it. */
+  billingStream?: BillingStream;
 }

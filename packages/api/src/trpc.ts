@@ -12,6 +12,9 @@ import { findWorkspaceForAdmin } from './workspaces/find-for-admin';
 const t = initTRPC.context<Context>().create({
   // Dates and other non-JSON values keep their types on the wire (the client uses it too).
   transformer: superjson,
+  // Subscriptions over SSE (stream.billing): a heartbeat every 15 s keeps proxies from closing
+  // an idle stream; the client reconnects (with its last id) after 40 s without one.
+  sse: { ping: { enabled: true, intervalMs: 15_000 }, client: { reconnectAfterInactivityMs: 40_000 } },
   // Never put stack traces in responses, whatever NODE_ENV says (tRPC's default follows
   // NODE_ENV, which a production start may leave unset); the server logs them instead.
   isDev: false,

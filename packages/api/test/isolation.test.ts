@@ -153,6 +153,7 @@ const ADMIN_TABLE: Record<string, AdminEntry> = {
  * procedure must be added here or to ADMIN_TABLE.
  */
 const NOT_ADMIN: Record<string, string> = {
+  'stream.billing': 'own authorization (resolveStreamAudience); stream.test.ts: another workspace FORBIDDEN, another customer NOT_FOUND',
   'me.get': 'public; workspaces.test.ts',
   'balance.get': 'customer; tenancy.test.ts',
   'ledger.list': 'customer; tenancy.test.ts',

@@ -2,6 +2,7 @@ import { all, and, eq, run, type BillingRecordCheckout, type Database } from '@t
 import type Stripe from 'stripe';
 import { postLedgerEntry } from '../ledger/credit';
 import { formatMinor } from '../schemas';
+import { publishBillingChange } from '../stream/publish';
 import { paymentIntentIdOf, paymentStatusOf, type CheckoutSessionPayload } from '../webhooks/checkout-session';
 import { markEventInTx } from '../webhooks/mark-event';
 import type { EventReceipt, HandlerOutcome } from '../webhooks/types';
@@ -49,7 +50,10 @@ export async function applyBillingRecordPayment({
   const pi = paymentIntentIdOf(session);
   const paymentStatus = paymentStatusOf(session);
   const amount = `${formatMinor(checkout.amountMinor, checkout.currency, 'en-US')} (${checkout.amountMinor} ${checkout.currency} minor units)`;
-  return db.transaction(function* (tx) {
+  // The overpayment's resulting balance, for the live stream after commit (reset per attempt of the body).
+  const credited: { balanceMinor: number | null } = { balanceMinor: null };
+  const applied = await db.transaction(function* (tx) {
+    credited.balanceMinor = null;
     const now = new Date();
     const eventAt = stripeEventTime(event, now);
     const paid = yield* all(
@@ -87,7 +91,7 @@ export async function applyBillingRecordPayment({
       } else {
         const settledAs = current?.status === 'VOID' ? 'void' : 'already paid';
         const reference = `overpayment:${pi ?? session.id}`;
-        const { posted } = yield* postLedgerEntry(tx, t, {
+        const credit = yield* postLedgerEntry(tx, t, {
           workspaceId: record.workspaceId,
           customerId: record.customerId,
           currency: checkout.currency,
@@ -98,7 +102,8 @@ export async function applyBillingRecordPayment({
           stripeEventId: event.id,
           billingRecordId: record.id,
         });
-        outcome = posted
+        if (credit.posted) credited.balanceMinor = credit.balanceMinor;
+        outcome = credit.posted
           ? `Billing record ${record.id} is ${settledAs}: ${amount} from Checkout Session ${session.id} credited to the customer's balance as an overpayment (${reference})`
           : `Billing record ${record.id} is ${settledAs}: the overpayment ${reference} was already credited`;
       }
@@ -108,6 +113,11 @@ export async function applyBillingRecordPayment({
     yield* markEventInTx(tx, t, { scope: receipt.scope, id: event.id }, result);
     return { ...result, marked: true as const, becamePaid };
   });
+  // Committed: tell the live stream (issue 10).
+  const ids = { workspaceId: record.workspaceId, customerId: record.customerId };
+  if (applied.becamePaid) publishBillingChange({ kind: 'billing_record.paid', ...ids, billingRecordId: record.id, amountMinor: record.amountMinor, currency: record.currency });
+  if (credited.balanceMinor !== null) publishBillingChange({ kind: 'balance.changed', ...ids, balanceMinor: credited.balanceMinor, currency: checkout.currency });
+  return applied;
 }
 
 function shorten(text: string): string {

@@ -6,6 +6,7 @@ import type { Logger } from '../logger';
 import { utcDate, type BillingRecordMarkPaidInput } from '../schemas/billing-records';
 import type { ApiConfig } from '../services';
 import type { StripeAccounts } from '../stripe/accounts';
+import { publishBillingChange } from '../stream/publish';
 import { expireOpenCheckouts } from './expire-open-checkouts';
 import { findRecordForAdmin } from './find-accessible';
 import { viewsOf, type BillingRecordRow, type BillingRecordView } from './view';
@@ -82,6 +83,8 @@ export async function markBillingRecordPaid({
     });
     return row;
   });
+  // Committed: tell the live stream (issue 10).
+  if (updated) publishBillingChange({ kind: 'billing_record.paid', workspaceId: updated.workspaceId, customerId: updated.customerId, billingRecordId: updated.id, amountMinor: updated.amountMinor, currency: updated.currency });
   return afterSettling({ ctx, found, updated, now });
 }
 

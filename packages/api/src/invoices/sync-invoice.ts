@@ -24,6 +24,7 @@
 import { and, eq, lt, or, sql, type Database, type Invoice, type Subscription } from '@tally/db';
 import type { SQL } from 'drizzle-orm';
 import { newId } from '../ids';
+import { publishBillingChange } from '../stream/publish';
 import { newestVersion, tallyCustomerOf, type MirrorCustomer, type MirrorSource } from '../subscriptions/mirror-source';
 import { findSubscription, reconcileAfterSync, refreshPastDueSince, type MirrorWrite } from '../subscriptions/sync-subscription';
 import type { StripeEventHandlerArgs } from '../webhooks/types';
@@ -107,7 +108,11 @@ export async function writeInvoice(
     })
     .onConflictDoUpdate({ target: [i.workspaceId, i.stripeInvoiceId], set: { ...fields, ...flag, ...firstFailed }, setWhere: and(statusForward, newer) })
     .returning();
-  if (written) return { write: written.createdAt.getTime() === now.getTime() ? 'inserted' : 'updated', row: written };
+  if (written) {
+    // Committed (one statement): tell the live stream (issue 10).
+    publishBillingChange({ kind: 'invoice.changed', workspaceId: written.workspaceId, customerId: written.customerId, invoiceId: written.id, status: written.status });
+    return { write: written.createdAt.getTime() === now.getTime() ? 'inserted' : 'updated', row: written };
+  }
   // Stale: the accumulating facts still apply (see the module comment).
   let row: Invoice | undefined;
   if (failedAt || actionRequired) {

@@ -4,6 +4,7 @@ import type { Actor } from '../context';
 import { AppError, notFound } from '../errors';
 import { newId } from '../ids';
 import { AdjustBalanceInput } from '../schemas/customers';
+import { publishBillingChange } from '../stream/publish';
 import { postLedgerEntry } from './credit';
 
 /**
@@ -43,7 +44,7 @@ export async function adjustBalance({
   if (!parsed.success) throw new AppError('BAD_REQUEST', parsed.error.issues.map((i) => i.message).join('; '));
   const { customerId, amountMinor, reason } = parsed.data;
   const t = db.t;
-  return db.transaction(function* (tx) {
+  const adjusted = await db.transaction(function* (tx) {
     const customer = yield* get(tx.select({ id: t.customers.id }).from(t.customers).where(and(eq(t.customers.id, customerId), eq(t.customers.workspaceId, workspaceId))));
     if (!customer) throw notFound('Customer');
     const posted = yield* postLedgerEntry(tx, t, {
@@ -79,4 +80,7 @@ export async function adjustBalance({
     });
     return { entryId, balanceMinor, currency };
   });
+  // Committed: tell the live stream (issue 10).
+  publishBillingChange({ kind: 'balance.changed', workspaceId, customerId, balanceMinor: adjusted.balanceMinor, currency });
+  return adjusted;
 }

@@ -1,4 +1,4 @@
-import { all, run, sql, type LedgerEntryKind, type Tables, type TxBody, type TxBuilder } from '@tally/db';
+import { all, sql, type LedgerEntryKind, type Tables, type TxBody, type TxBuilder } from '@tally/db';
 import { newId } from '../ids';
 
 export interface LedgerPosting {
@@ -23,11 +23,13 @@ export interface LedgerPosting {
 /**
  * Transaction step: append a ledger entry and move the cached balance by the same amount,
  * unless an entry with this reference already exists (then nothing changes).
- * Returns whether this call posted it. Exactly-once rests on the UNIQUE(reference)
+ * Returns whether this call posted it, and then the entry's id and the cached balance after it
+ * (`balanceMinor`, minor units of `currency`: what the live stream's `balance.changed`
+ * carries once the transaction commits). Exactly-once rests on the UNIQUE(reference)
  * constraint with ON CONFLICT DO NOTHING, so it holds across processes on both dialects.
  * @throws RangeError when `amountMinor` is not a safe integer.
  */
-export function* postLedgerEntry(tx: TxBuilder, t: Tables, entry: LedgerPosting): TxBody<{ posted: boolean; entryId: string | null }> {
+export function* postLedgerEntry(tx: TxBuilder, t: Tables, entry: LedgerPosting): TxBody<{ posted: false; entryId: null; balanceMinor: null } | { posted: true; entryId: string; balanceMinor: number }> {
   if (!Number.isSafeInteger(entry.amountMinor)) throw new RangeError(`amountMinor must be a safe integer, got ${entry.amountMinor}`);
   const inserted = yield* all(
     tx
@@ -50,8 +52,8 @@ export function* postLedgerEntry(tx: TxBuilder, t: Tables, entry: LedgerPosting)
       .returning({ id: t.ledgerEntries.id }),
   );
   const entryId = inserted[0]?.id;
-  if (!entryId) return { posted: false, entryId: null };
-  yield* run(
+  if (!entryId) return { posted: false, entryId: null, balanceMinor: null };
+  const [balance] = yield* all(
     tx
       .insert(t.customerBalances)
       .values({ customerId: entry.customerId, currency: entry.currency, amountMinor: entry.amountMinor, updatedAt: new Date() })
@@ -61,7 +63,8 @@ export function* postLedgerEntry(tx: TxBuilder, t: Tables, entry: LedgerPosting)
           amountMinor: sql`${t.customerBalances.amountMinor} + ${entry.amountMinor}`,
           updatedAt: new Date(),
         },
-      }),
+      })
+      .returning({ amountMinor: t.customerBalances.amountMinor }),
   );
-  return { posted: true, entryId };
+  return { posted: true, entryId, balanceMinor: Number(balance?.amountMinor) };
 }

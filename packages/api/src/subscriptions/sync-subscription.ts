@@ -27,6 +27,7 @@ import { and, eq, lt, or, sql, type Database, type Subscription } from '@tally/d
 import type { SQL } from 'drizzle-orm';
 import { newId } from '../ids';
 import { reconcileLicensesForSubscription } from '../licenses/reconcile';
+import { publishBillingChange } from '../stream/publish';
 import type { HandlerOutcome, StripeEventHandlerArgs } from '../webhooks/types';
 import { newestVersion, tallyCustomerOf, type MirrorCustomer, type MirrorSource } from './mirror-source';
 import { idOf, parseSubscription, STRIPE_SUBSCRIPTION_ID_PATTERN, TERMINAL_SUBSCRIPTION_STATUSES, type SubscriptionSnapshot } from './payload';
@@ -125,7 +126,10 @@ export async function writeSubscription(
     .values({ id: newId(), workspaceId: customer.workspaceId, customerId: customer.id, stripeSubscriptionId: snap.stripeSubscriptionId, ...fields, createdAt: now })
     .onConflictDoUpdate({ target: [s.workspaceId, s.stripeSubscriptionId], set: fields, setWhere: and(newer, notBackFromTerminal) })
     .returning();
-  if (written) return { write: written.createdAt.getTime() === now.getTime() ? 'inserted' : 'updated', row: written };
+  if (written) {
+    publishSubscriptionChanged(written);
+    return { write: written.createdAt.getTime() === now.getTime() ? 'inserted' : 'updated', row: written };
+  }
   const row = await findSubscription(db, customer.workspaceId, snap.stripeSubscriptionId);
   if (!row) throw new Error(`Subscription ${snap.stripeSubscriptionId} vanished while being mirrored`);
   return { write: 'stale', row };
@@ -147,7 +151,14 @@ export async function refreshPastDueSince(db: Database, workspaceId: string, str
     // Null-safe "differs" in both dialects (a plain `=` with a NULL side is NULL, never true).
     .where(and(key, sql`(CASE WHEN ${s.pastDueSince} = ${derived()} THEN 0 WHEN ${s.pastDueSince} IS NULL AND ${derived()} IS NULL THEN 0 ELSE 1 END) = 1`))
     .returning();
-  return row ? { changed: true, row } : { changed: false };
+  if (!row) return { changed: false };
+  publishSubscriptionChanged(row);
+  return { changed: true, row };
+}
+
+/** Tell the live stream (issue 10) that a mirrored subscription changed (its write has committed: one statement). */
+function publishSubscriptionChanged(row: Subscription): void {
+  publishBillingChange({ kind: 'subscription.changed', workspaceId: row.workspaceId, customerId: row.customerId, subscriptionId: row.id, status: row.status });
 }
 
 /** The mirrored subscription of `workspaceId` with Stripe id `stripeSubscriptionId`, or undefined. */

@@ -8,6 +8,7 @@ import { newId } from '../ids';
 import type { Logger } from '../logger';
 import { topupAmountSchema, type CreateTopupCheckoutInput } from '../schemas';
 import type { ApiConfig } from '../services';
+import { publishBillingChange } from '../stream/publish';
 import { describeError } from '../webhooks/text';
 import { stripeUnavailable } from './stripe-unavailable';
 import { requireStripeFor } from '../stripe/require-configured';
@@ -123,6 +124,8 @@ export async function createTopupCheckout({
     );
     await db.q.update(topups).set({ stripeCheckoutSessionId: session.id, updatedAt: new Date() }).where(eq(topups.id, topupId));
     if (!session.url) throw new CheckoutWithoutUrl(session.id);
+    // Committed, with its open Checkout Session: tell the live stream (issue 10).
+    publishBillingChange({ kind: 'topup.created', workspaceId: customer.workspaceId, customerId: customer.id, topupId, amountMinor: amount.data, currency: customer.currency });
     return { url: session.url, topupId, checkoutSessionId: session.id };
   } catch (err) {
     await db.q

@@ -30,6 +30,7 @@ import { enqueueEmailInTx, notifyEmailEnqueued } from '../email/enqueue';
 import { billingContactsOf } from '../dunning/recipients';
 import { newId } from '../ids';
 import { formatMinor } from '../schemas';
+import { publishBillingChange } from '../stream/publish';
 import { UsageEventInput, type RecordUsageResult, type UsageEventResult, type UsageRejectionCode, USAGE_PROPERTIES_MAX_BYTES } from '../schemas/usage';
 import { aggregateQuantity, costMinor, type UsageTotals } from './pricing';
 import { dayOf, MAX_FUTURE_SKEW_MS, periodBounds, periodOf, previousPeriod } from './periods';
@@ -509,8 +510,15 @@ export async function recordUsage({ db, workspaceId, events, now = new Date() }:
     }
 
     for (const c of fresh) out.set(c.index, { index: c.index, idempotencyKey: c.key, status: 'accepted', eventId: c.id, chargedMinor: charged.get(c.id) ?? 0 });
-    return { out, crossed: crossing.size > 0 };
+    // For the live stream after commit: each debited customer's balance once, and each crossing.
+    const debitedCustomers = [...new Set(debited.map((c) => c.customerId))];
+    const balances = debitedCustomers.map((customerId) => ({ customerId, balanceMinor: balanceAfter.get(customerId)! }));
+    const crossings = [...crossing.keys()].map((customerId) => ({ customerId, balanceMinor: balanceAfter.get(customerId)!, thresholdMinor: thresholds.get(customerId)! }));
+    return { out, crossed: crossing.size > 0, balances, crossings };
   });
+  // Committed: tell the live stream (issue 10): at most one balance.changed per customer per batch.
+  for (const b of outcome.balances) publishBillingChange({ kind: 'balance.changed', workspaceId, customerId: b.customerId, balanceMinor: b.balanceMinor, currency });
+  for (const c of outcome.crossings) publishBillingChange({ kind: 'usage.threshold_crossed', workspaceId, customerId: c.customerId, balanceMinor: c.balanceMinor, thresholdMinor: c.thresholdMinor, currency });
 
   for (const [index, result] of outcome.out) results[index] = result;
   // Repeats inside the batch answer like the first copy's outcome.

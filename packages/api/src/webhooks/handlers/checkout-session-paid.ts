@@ -1,6 +1,7 @@
 import { and, eq, run } from '@tally/db';
 import { postLedgerEntry } from '../../ledger/credit';
 import { formatMinor } from '../../schemas';
+import { publishBillingChange } from '../../stream/publish';
 import { CheckoutSessionPayload, paymentIntentIdOf, topupReferenceOf } from '../checkout-session';
 import { markEventInTx } from '../mark-event';
 import { paymentMismatches } from '../payment-mismatches';
@@ -56,9 +57,9 @@ export const handleCheckoutSessionPaid: StripeEventHandler = async ({ db, event,
   // Equal to `amount_total` and `currency` (checked above): the credit is what Tally asked for.
   const { amountMinor, currency } = topup;
 
-  return db.transaction(function* (tx) {
+  const { outcome, credit } = await db.transaction(function* (tx) {
     const t = db.t;
-    const { posted } = yield* postLedgerEntry(tx, t, {
+    const credit = yield* postLedgerEntry(tx, t, {
       workspaceId: topup.workspaceId,
       customerId: topup.customerId,
       currency,
@@ -69,6 +70,7 @@ export const handleCheckoutSessionPaid: StripeEventHandler = async ({ db, event,
       topupId: topup.id,
       stripeEventId: event.id,
     });
+    const posted = credit.posted;
     if (posted) {
       const now = new Date();
       yield* run(
@@ -84,7 +86,14 @@ export const handleCheckoutSessionPaid: StripeEventHandler = async ({ db, event,
       workspaceId: topup.workspaceId,
     };
     yield* markEventInTx(tx, t, { scope: receipt.scope, id: event.id }, result);
-    return { ...result, marked: true };
+    return { outcome: { ...result, marked: true }, credit };
   });
+  // Committed: tell the live stream (issue 10), only when this delivery credited it.
+  if (credit.posted) {
+    const ids = { workspaceId: topup.workspaceId, customerId: topup.customerId };
+    publishBillingChange({ kind: 'topup.credited', ...ids, topupId: topup.id, amountMinor, currency });
+    publishBillingChange({ kind: 'balance.changed', ...ids, balanceMinor: credit.balanceMinor, currency });
+  }
+  return outcome;
 };
 
