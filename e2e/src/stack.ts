@@ -13,9 +13,11 @@ import { startStripeEmulator, type StripeEmulator } from '@tally/stripe-emulator
 import type { Dialect } from '@tally/db';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const WEBHOOK_SECRET = 'whsec_e2e_tests_only_0123456789';
+/** The webhook signing secret every e2e server and emulator share. */
+export const WEBHOOK_SECRET = 'whsec_e2e_tests_only_0123456789';
 
-async function freePort(): Promise<number> {
+/** A TCP port free on 127.0.0.1 right now. */
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.once('error', reject);
@@ -26,7 +28,8 @@ async function freePort(): Promise<number> {
   });
 }
 
-async function waitForHealthy(url: string, child: ChildProcess, log: () => string) {
+/** Wait (60 s at most) until `url/healthz` answers 200; fails with the log if the child exits first. */
+export async function waitForHealthy(url: string, child: ChildProcess, log: () => string) {
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}:\n${log()}`);
@@ -66,7 +69,7 @@ export interface Stack {
  * apps/server/src/main.ts). The banner is written when the server listens, so it may reach
  * this process just after the first healthy answer: wait for it briefly.
  */
-async function printedDemoSignIns(log: () => string): Promise<Stack['demoSignIns']> {
+export async function printedDemoSignIns(log: () => string): Promise<Stack['demoSignIns']> {
   const deadline = Date.now() + 10_000;
   for (;;) {
     const admin = /Demo admin:\s+(\S+) \/ (\S+)/.exec(log());

@@ -12,7 +12,12 @@ import { LoadMore } from './LoadMore';
 
 type TopupStatus = (typeof TOPUP_STATUS_VALUES)[number];
 
-export function AdminTopupsTable({ refetchInterval }: { refetchInterval: number }) {
+/**
+ * The workspace's recent top-ups (admin Activity). `refetchInterval` (milliseconds, or false)
+ * is the page's polling; while the live billing stream is live, a `topup.*` message refetches
+ * the list at once (lib/billing-stream.ts).
+ */
+export function AdminTopupsTable({ refetchInterval }: { refetchInterval: number | false }) {
   const [status, setStatus] = useState<TopupStatus | ''>('');
   const topups = trpc.admin.topups.useInfiniteQuery(
     { status: status || undefined, limit: 20 },

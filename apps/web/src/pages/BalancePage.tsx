@@ -3,21 +3,33 @@ import { BalanceAmount } from '../components/BalanceAmount';
 import { ErrorMessage } from '../components/ErrorMessage';
 import { LedgerTable } from '../components/LedgerTable';
 import { Loading } from '../components/Loading';
+import { LiveIndicator } from '../components/LiveIndicator';
 import { TopupForm } from '../components/TopupForm';
+import { useRefetchIntervalWhileNotLive } from '../lib/billing-stream-provider';
 import { trpc } from '../trpc';
 
 const RECENT_ENTRIES = 5;
+/**
+ * How often the balance and recent entries refresh while the live billing stream is off or
+ * reconnecting; while it is live, a `balance.changed` or `topup.credited` message refetches them
+ * at once (lib/billing-stream.ts).
+ */
+const REFRESH_MS = 10_000;
 
 export function BalancePage() {
+  const refetchInterval = useRefetchIntervalWhileNotLive(REFRESH_MS);
   const presets = trpc.topup.presets.useQuery();
-  const recent = trpc.ledger.list.useQuery({ limit: RECENT_ENTRIES });
+  const recent = trpc.ledger.list.useQuery({ limit: RECENT_ENTRIES }, { refetchInterval });
 
   return (
     <main className="page">
-      <h1 className="page-title">Balance</h1>
+      <div className="page-title-row">
+        <h1 className="page-title">Balance</h1>
+        <LiveIndicator stream />
+      </div>
       <div className="grid-2">
         <section className="card balance-card">
-          <BalanceAmount />
+          <BalanceAmount refetchInterval={refetchInterval} />
           <p className="muted small">Your prepaid balance is drawn down as you use the service. Top up any time.</p>
         </section>
 
