@@ -1,7 +1,8 @@
 /**
- * The Express app: the raw-body Stripe webhook route, better-auth, tRPC, /healthz and, in
- * production, the built SPA. No global body parser: only the webhook route reads a body
- * itself (raw bytes, for the signature); tRPC and better-auth parse their own.
+ * The Express app: the raw-body Stripe webhook route, better-auth, tRPC, /healthz, /readyz,
+ * /metrics, the billing stream (SSE) and, in production, the built SPA. No global body
+ * parser: only the webhook route reads a body itself (raw bytes, for the signature); tRPC and
+ * better-auth parse their own.
  *
  * Order: `trust proxy` (decides req.ip) -> request id -> helmet headers (every response) ->
  * routes. tRPC's limits and guards are in http/trpc-guards.ts; the SPA (compressed, cached)
@@ -18,13 +19,16 @@ import express from 'express';
 import { devMailboxHandler } from './dev-mailbox';
 import { authBodyParsers } from './http/auth-body';
 import { errorHandler, loggableError } from './http/errors';
-import { assignRequestId, requestIdOf } from './http/request-id';
+import { readinessRoutes, readyWith, type Readiness } from './http/health';
+import { metricsRoutes } from './http/metrics';
+import { assignRequestId, requestIdOf, requestLogging } from './http/request-id';
 import { securityHeaders } from './http/security-headers';
 import { serveSpa } from './http/static-spa';
 import { customerAccessRoutes } from './http/customer-access';
 import { licenseVerifyRoutes } from './http/license-verify';
 import { usageIngestRoutes } from './http/usage-ingest';
 import { stripeWebhookRoutes } from './http/stripe-webhook';
+import { billingStreamRoutes } from './stream/sse-route';
 import { sessionOf, trpcGuards } from './http/trpc-guards';
 
 
@@ -57,9 +61,13 @@ export interface CreateAppOptions {
   /** The server's public URL (TALLY_PUBLIC_URL); HSTS is sent only when it is https. Default: services.config.publicUrl. */
   publicUrl?: string;
   limits?: Partial<HttpLimits>;
+  /** What GET /readyz reports (main.ts: migrating, then ready); default: ready on `services.db`. */
+  readiness?: Readiness;
+  /** TALLY_METRICS_TOKEN for GET /metrics; null: direct loopback connections only. */
+  metricsToken?: string | null;
 }
 
-export function createApp({ services, auth, webDistDir, trustProxy = false, publicUrl = services.config.publicUrl, limits: limitOverrides }: CreateAppOptions) {
+export function createApp({ services, auth, webDistDir, trustProxy = false, publicUrl = services.config.publicUrl, limits: limitOverrides, readiness, metricsToken = null }: CreateAppOptions) {
   const limits: HttpLimits = { ...DEFAULT_HTTP_LIMITS, ...limitOverrides };
   const app = express();
   // First: everything below (rate limits, better-auth, logs) reads the client IP from req.ip.
@@ -67,6 +75,8 @@ export function createApp({ services, auth, webDistDir, trustProxy = false, publ
   app.disable('x-powered-by');
   // Every response, the webhook's too: a server-generated X-Request-Id, then helmet's headers.
   app.use(assignRequestId);
+  // One line per finished request (request id, method, path with tokens masked, status, time).
+  app.use(requestLogging(services.logger));
   app.use(securityHeaders({ publicUrl }));
 
   app.use(stripeWebhookRoutes(services));
@@ -74,6 +84,8 @@ export function createApp({ services, auth, webDistDir, trustProxy = false, publ
   app.use(customerAccessRoutes(services));
   app.use(licenseVerifyRoutes(services));
   app.use(usageIngestRoutes(services));
+  // Live billing stream for other backends (SSE; an API key or a session).
+  app.use(billingStreamRoutes({ db: services.db, auth, stream: services.billingStream, logger: services.logger }));
 
   // better-auth reads the client IP only from CLIENT_IP_HEADER, set here from req.ip (which
   // honours `trust proxy`) after dropping any value the client sent; its bodies are parsed
@@ -122,6 +134,10 @@ export function createApp({ services, auth, webDistDir, trustProxy = false, publ
       },
     }),
   );
+
+  // Readiness (503 while starting, migrating or without the database) and Prometheus metrics.
+  app.use(readinessRoutes(readiness ?? readyWith(services.db)));
+  app.use(metricsRoutes({ db: services.db, token: metricsToken }));
 
   app.get('/healthz', async (_req, res) => {
     const body = { database: services.db.dialect, stripe: services.config.stripeMode };

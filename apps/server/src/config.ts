@@ -140,6 +140,8 @@ export interface ServerConfig {
   billingStream: { enabled: boolean; redisUrl: string | null; bus: 'redis' | 'in-process' | 'unavailable' | 'off' };
   /** TALLY_EVENT_RETENTION_DAYS (default 90): payloads of processed and ignored Stripe events older than this are pruned daily. */
   eventRetentionDays: number;
+  /** TALLY_METRICS_TOKEN: bearer token for GET /metrics; null = direct loopback connections only. */
+  metricsToken: string | null;
   api: ApiConfig;
 }
 
@@ -207,6 +209,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       ENABLE_BILLING_STREAM: flag.optional(),
       REDIS_URL: redisUrl.optional(),
       BILLING_EVENTS_REDIS_URL: redisUrl.optional(),
+      TALLY_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
       TALLY_EVENT_RETENTION_DAYS: z.coerce.number().int('must be a whole number of days').min(1).max(3650).default(90),
     },
     runtimeEnv: env,
@@ -292,6 +295,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     usageCloseSchedule: e.TALLY_USAGE_CLOSE_SCHEDULE,
     billingStream: billingStreamConfig(e.ENABLE_BILLING_STREAM, e.BILLING_EVENTS_REDIS_URL ?? e.REDIS_URL ?? null, e.NODE_ENV),
     eventRetentionDays: e.TALLY_EVENT_RETENTION_DAYS,
+    metricsToken: e.TALLY_METRICS_TOKEN ?? null,
     api: {
       environment: e.NODE_ENV,
       publicUrl,

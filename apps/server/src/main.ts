@@ -7,18 +7,23 @@
  * unreachable or failing to migrate, port taken) prints one line to stderr and exits 1, so
  * a supervisor sees the failure and restarts.
  */
-import { DEMO_SIGN_INS, ensurePrimaryWorkspace, findDemoCustomerId, pruneWindowCounters, seedDemo, seedDemoMeters, seedDemoPlans, seedDemoUsage, seedPlansFromPriceMap, type Logger, type StripeAccounts } from '@tally/api';
-import { createServer, type Server } from 'node:http';
+import { DEMO_SIGN_INS, ensurePrimaryWorkspace, runningBus, findDemoCustomerId, pruneWindowCounters, seedDemo, seedDemoMeters, seedDemoPlans, seedDemoUsage, seedPlansFromPriceMap, type Logger, type StripeAccounts } from '@tally/api';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import { DatabaseStartError, openDatabase, type Database } from '@tally/db';
 import Stripe from 'stripe';
 import { EMULATOR_DEV_WEBHOOK_SECRET } from '@tally/stripe-emulator/defaults';
 import { createApp } from './app';
+import { createReadiness, startingApp } from './http/health';
+import { billingStreamSubscribers } from './http/metrics';
 import { createServerAuth } from './auth';
 import { ConfigError, loadConfig, type ServerConfig } from './config';
 import { createLogger } from './logger';
 import { startStripeMeterWorker } from './jobs/stripe-meter-worker';
 import { startUsageCloseScheduler } from './jobs/usage-close';
+import { startEventRetention } from './jobs/event-retention';
+import { startEventSweeper } from './jobs/event-sweeper';
 import { startMailer } from './mail';
+import { startBillingStream } from './stream/start';
 import { createServerStripeAccounts } from './stripe-client';
 
 async function main() {
@@ -33,6 +38,19 @@ async function main() {
     throw err;
   }
   const logger = createLogger({ environment: config.nodeEnv });
+  // Listen first, so /readyz can say "migrating" (503) while migrations run; every other path
+  // answers 503 until the app is ready.
+  const readiness = createReadiness();
+  let handler: RequestListener = startingApp(readiness);
+  let server: Server;
+  try {
+    server = await listen(createServer((req, res) => handler(req, res)), config.port, config.host);
+  } catch (err) {
+    // A taken port must not look like a running server: a supervisor restarts on exit 1.
+    console.error(`Cannot listen on ${config.host}:${config.port}: ${describeListenError(err)}`);
+    process.exit(1);
+  }
+  readiness.markMigrating();
   // Opens, checks and migrates; failure is one line naming the redacted DATABASE_URL (below).
   const db = await openDatabase(config.databaseUrl, { logger });
   // Production seeds generated demo passwords (printed below, once) and rotates published ones.
@@ -43,7 +61,11 @@ async function main() {
   // STRIPE_PRODUCT_PRICE_MAP (validated in config.ts): the primary workspace's plans.
   if (config.priceMap.length > 0) await seedPlansFromPriceMap({ db, workspaceId: primaryId, entries: config.priceMap });
   const stripeAccounts = createServerStripeAccounts(config);
-  const services = { db, stripeAccounts, config: config.api, logger };
+  // The live billing stream (issue 10): a Redis bus across processes, in-process in development, or none (503); sets the publish sink.
+  const billingStream = startBillingStream({ config: config.billingStream, logger });
+  const running = runningBus(billingStream.stream);
+  if ('bus' in running) running.bus.onSubscriberCountChange((n) => billingStreamSubscribers.set(n));
+  const services = { db, stripeAccounts, config: config.api, logger, billingStream: billingStream.stream };
   const auth = createServerAuth({ db, config, logger });
   // The outbox worker (SMTP, or the console in development); stopped before the database closes.
   const mailer = startMailer({ db, config, logger });
@@ -51,12 +73,17 @@ async function main() {
   const meterWorker = startStripeMeterWorker({ db, stripeAccounts, logger });
   // Closes each ended usage period once across processes (TALLY_USAGE_CLOSE_SCHEDULE; off = never by itself).
   const usageClose = config.usageCloseSchedule ? startUsageCloseScheduler({ db, stripeAccounts, logger, schedule: config.usageCloseSchedule }) : null;
-  const app = createApp({ services, auth, webDistDir: config.webDistDir, trustProxy: config.trustProxy, publicUrl: config.publicUrl });
+  // Stripe events left `received` by a crash, and `failed` ones due for a retry (backoff, then `dead`); once at a time across processes.
+  const eventSweeper = startEventSweeper({ db, stripeAccounts, logger, config: { publicUrl: config.publicUrl, graceDays: config.api.dunningGraceDays, webUrl: config.api.webUrl } });
+  // Daily: payloads of processed and ignored events older than TALLY_EVENT_RETENTION_DAYS.
+  const eventRetention = startEventRetention({ db, logger, retentionDays: config.eventRetentionDays });
+  const app = createApp({ services, auth, webDistDir: config.webDistDir, trustProxy: config.trustProxy, publicUrl: config.publicUrl, readiness, metricsToken: config.metricsToken });
   const announce = () => {
     const lines = [
       '',
       `  Tally is running: open ${config.webUrl}`,
       `  API ${config.publicUrl}  ·  database ${db.label}  ·  Stripe ${config.api.stripeMode}${config.stripe.apiBase ? ` (${config.stripe.apiBase.origin})` : ''}`,
+      billingStream.announce,
     ];
     if (seeded) {
       // Parsed by e2e/src/stack.ts: keep the `Demo <role>: <email> / <password>` shape.
@@ -94,17 +121,8 @@ async function main() {
     }
     console.log(lines.join('\n') + '\n');
   };
-  let server: Server;
-  try {
-    server = await listen(createServer(app), config.port, config.host);
-  } catch (err) {
-    // A taken port must not look like a running server: a supervisor restarts on exit 1.
-    console.error(`Cannot listen on ${config.host}:${config.port}: ${describeListenError(err)}`);
-    setTimeout(() => process.exit(1), 5_000).unref();
-    await Promise.allSettled([mailer.stop(), meterWorker.stop(), usageClose?.stop()]);
-    await db.close().catch(() => undefined);
-    process.exit(1);
-  }
+  handler = app;
+  readiness.markReady(db);
   announce();
   // Emulator mode with demo data (and no STRIPE_PRODUCT_PRICE_MAP, which names the plans
   // itself): Solo, Team and Enterprise as products and prices in the emulator, and their plans.
@@ -117,7 +135,9 @@ async function main() {
   const stop = () => {
     clearInterval(prune);
     seeding?.stop();
-    server.close(() => void Promise.allSettled([mailer.stop(), meterWorker.stop(), usageClose?.stop()]).finally(() => void db.close().finally(() => process.exit(0))));
+    // SSE connections never end by themselves: end the subscriptions first, or close() waits for them.
+    const streamStopped = billingStream.stop();
+    server.close(() => void Promise.allSettled([streamStopped, mailer.stop(), meterWorker.stop(), usageClose?.stop(), eventSweeper.stop(), eventRetention.stop()]).finally(() => void db.close().finally(() => process.exit(0))));
     setTimeout(() => process.exit(0), 5_000).unref();
   };
   process.on('SIGINT', stop);

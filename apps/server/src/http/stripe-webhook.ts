@@ -1,5 +1,7 @@
 import { receiveStripeWebhook, resolveWebhookEndpoint, type Services } from '@tally/api';
 import express, { type Router } from 'express';
+import { observeWebhookDelivery, type WebhookDeliveryOutcome } from './metrics';
+import { keepRequestContext } from './request-id';
 
 /** Largest webhook body accepted; Stripe events are far smaller. Beyond it: 413. */
 export const WEBHOOK_BODY_LIMIT = '1mb';
@@ -10,10 +12,14 @@ export const WEBHOOK_BODY_LIMIT = '1mb';
  * (that workspace's own secret). Raw bytes (the signature covers them), no other body or
  * rate middleware: the guard is the signature. Answers: 200 processed/duplicate, 400 bad
  * signature or shape, 404 unknown workspace, 409 no secret for this URL, 500 Stripe retries.
+ * Every answer is counted in `/metrics` (`observeWebhookDelivery`: event type and outcome,
+ * latency), and the route's log lines carry the request id.
  */
 export function stripeWebhookRoutes(services: Services): Router {
   const router = express.Router();
   const handle = (workspaceIdOf: (req: express.Request) => string | null): express.RequestHandler => async (req, res, next) => {
+    const started = process.hrtime.bigint();
+    const observe = (type: string | null, outcome: WebhookDeliveryOutcome) => observeWebhookDelivery(type, outcome, Number(process.hrtime.bigint() - started) / 1e9);
     try {
       const endpoint = await resolveWebhookEndpoint({
         db: services.db,
@@ -22,6 +28,7 @@ export function stripeWebhookRoutes(services: Services): Router {
         workspaceId: workspaceIdOf(req),
       });
       if (!endpoint.ok) {
+        observe(null, 'rejected');
         res.status(endpoint.httpStatus).json({ error: endpoint.error });
         return;
       }
@@ -38,14 +45,23 @@ export function stripeWebhookRoutes(services: Services): Router {
         graceDays: services.config.dunningGraceDays,
         webUrl: services.config.webUrl,
       });
-      if (result.httpStatus === 400) res.status(400).json({ error: result.error });
-      else if (result.httpStatus === 500) res.status(500).json({ error: 'Processing failed; Stripe will retry', eventId: result.eventId });
-      else res.status(200).json({ received: true, eventId: result.eventId, status: result.status, duplicate: result.duplicate });
+      if (result.httpStatus === 400) {
+        observe(null, 'rejected');
+        res.status(400).json({ error: result.error });
+      } else if (result.httpStatus === 500) {
+        observe(verifiedType(rawBody), 'failed');
+        res.status(500).json({ error: 'Processing failed; Stripe will retry', eventId: result.eventId });
+      } else {
+        observe(verifiedType(rawBody), result.duplicate ? 'duplicate' : result.status);
+        res.status(200).json({ received: true, eventId: result.eventId, status: result.status, duplicate: result.duplicate });
+      }
     } catch (err) {
+      observe(null, 'failed');
       next(err);
     }
   };
-  const raw = express.raw({ type: () => true, limit: WEBHOOK_BODY_LIMIT });
+  // body-parser resumes from the socket's async context: keep the request's (log lines carry its id).
+  const raw = keepRequestContext(express.raw({ type: () => true, limit: WEBHOOK_BODY_LIMIT }));
   router.post('/api/stripe/webhook', raw, handle((req) => {
     const q = req.query.workspaceId;
     if (q === undefined) return null;
@@ -54,4 +70,17 @@ export function stripeWebhookRoutes(services: Services): Router {
   }));
   router.post('/api/stripe/webhook/:workspaceId', raw, handle((req) => (typeof req.params.workspaceId === 'string' ? req.params.workspaceId : 'invalid')));
   return router;
+}
+
+/**
+ * The `type` of a body `receiveStripeWebhook` verified (200 or 500 answers only), for the
+ * metrics label; null when it cannot be read (the label is then `unknown`).
+ */
+function verifiedType(rawBody: Buffer): string | null {
+  try {
+    const type: unknown = (JSON.parse(rawBody.toString('utf8')) as { type?: unknown } | null)?.type;
+    return typeof type === 'string' ? type : null;
+  } catch {
+    return null;
+  }
 }
