@@ -13,6 +13,7 @@ import { AdminBillingRecordsPage } from './pages/AdminBillingRecordsPage';
 import { AdminCustomerPage } from './pages/AdminCustomerPage';
 import { AdminCustomersPage } from './pages/AdminCustomersPage';
 import { AdminEmailsPage } from './pages/AdminEmailsPage';
+import { AdminEventPage } from './pages/AdminEventPage';
 import { AdminStripeSettingsPage } from './pages/AdminStripeSettingsPage';
 import { BalancePage } from './pages/BalancePage';
 import { BillingPage } from './pages/BillingPage';
@@ -64,6 +65,7 @@ export function App() {
               <Route path="admin/api-keys" element={<AdminApiKeysPage />} />
               <Route path="admin/audit" element={<AdminAuditPage />} />
               <Route path="admin/emails" element={<AdminEmailsPage />} />
+              <Route path="admin/events/:scope/:eventId" element={<AdminEventPage />} />
               <Route path="admin/settings/stripe" element={<AdminStripeSettingsPage />} />
             </Route>
             <Route path="*" element={<NotFoundPage />} />

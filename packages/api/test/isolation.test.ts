@@ -146,6 +146,13 @@ const ADMIN_TABLE: Record<string, AdminEntry> = {
   'settings.stripe.save': { input: () => ({ secretKey: 'sk_test_isolation_check_0000' }) },
   'settings.stripe.clear': { input: () => undefined },
   'settings.stripe.registerWebhookEndpoint': { input: () => undefined },
+  'event.get': {
+    input: (own) => ({ eventId: own.eventId, scope: own.workspaceId }),
+    foreign: (_o, other) => ({ eventId: other.eventId, scope: other.workspaceId }),
+    reads: [(own) => ({ eventId: own.eventId }), (own) => ({ eventId: own.eventId, scope: own.workspaceId })],
+  },
+  // The seeded event is processed: own calls answer BAD_REQUEST (only failed or dead events replay; event-detail.test.ts); another workspace's is NOT_FOUND first.
+  'event.replay': { input: (own) => ({ eventId: own.eventId, scope: own.workspaceId, dryRun: true }), foreign: (_o, other) => ({ eventId: other.eventId, scope: other.workspaceId }) },
 };
 
 /**

@@ -1,5 +1,6 @@
 import { STRIPE_EVENT_STATUS_VALUES } from '@tally/api/schemas';
 import { useState } from 'react';
+import { Link } from 'react-router';
 import { trpc } from '../trpc';
 import { DateTime } from './DateTime';
 import { ErrorMessage } from './ErrorMessage';
@@ -8,8 +9,18 @@ import { Loading } from './Loading';
 import { StatusBadge } from './StatusBadge';
 import { StatusFilter } from './StatusFilter';
 import { LoadMore } from './LoadMore';
+import '../styles/events.css';
 
 type EventStatus = (typeof STRIPE_EVENT_STATUS_VALUES)[number];
+
+/**
+ * The event's detail page, `/admin/events/<scope>/<id>`; `-` when the list does not say the
+ * scope (the page then finds the event by id among the workspace's events).
+ */
+function eventDetailPath(e: { id: string; scope?: unknown }): string {
+  const scope = typeof e.scope === 'string' && e.scope ? e.scope : '-';
+  return `/admin/events/${encodeURIComponent(scope)}/${encodeURIComponent(e.id)}`;
+}
 
 export function AdminEventsTable({ refetchInterval }: { refetchInterval: number }) {
   const [status, setStatus] = useState<EventStatus | ''>('');
@@ -63,7 +74,9 @@ export function AdminEventsTable({ refetchInterval }: { refetchInterval: number 
               {items.map((e) => (
                 <tr key={e.id}>
                   <td>
-                    <code className="event-type">{e.type}</code>
+                    <Link to={eventDetailPath(e)} className="event-link">
+                      <code className="event-type">{e.type}</code>
+                    </Link>
                     <div className="event-id muted">{e.id}</div>
                   </td>
                   <td>

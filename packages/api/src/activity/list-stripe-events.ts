@@ -33,6 +33,7 @@ export async function listStripeEvents({
   const rows = await db.q
     .select({
       id: e.id,
+      scope: e.scope,
       type: e.type,
       status: e.status,
       outcome: e.outcome,
