@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { createEnv } from '@t3-oss/env-core';
+import dotenv from 'dotenv';
 import { Cron } from 'croner';
 import {
   EMULATOR_DEFAULT_PORT,
@@ -152,6 +153,18 @@ function findRepoRoot(from: string): string {
     dir = path.dirname(dir);
   }
   return from;
+}
+
+/**
+ * Read the repo root's `.env` (what `pnpm tally setup` writes) into `env`; variables already
+ * set win, so the real environment always overrides the file. No file: nothing happens.
+ * @returns the file's path when one was read, else null.
+ */
+export function loadDotEnvFile(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): string | null {
+  const file = path.join(findRepoRoot(cwd), '.env');
+  if (!existsSync(file)) return null;
+  dotenv.config({ path: file, processEnv: env as dotenv.DotenvPopulateInput, quiet: true });
+  return file;
 }
 
 /** DATABASE_URL, or the development SQLite file under the repo's `data/` (all `pnpm db:migrate` needs). */

@@ -16,7 +16,7 @@ import { createApp } from './app';
 import { createReadiness, startingApp } from './http/health';
 import { billingStreamSubscribers } from './http/metrics';
 import { createServerAuth } from './auth';
-import { ConfigError, loadConfig, type ServerConfig } from './config';
+import { ConfigError, loadConfig, loadDotEnvFile, type ServerConfig } from './config';
 import { createLogger } from './logger';
 import { startStripeMeterWorker } from './jobs/stripe-meter-worker';
 import { startUsageCloseScheduler } from './jobs/usage-close';
@@ -29,6 +29,7 @@ import { createServerStripeAccounts } from './stripe-client';
 async function main() {
   let config: ServerConfig;
   try {
+    loadDotEnvFile();
     config = loadConfig();
   } catch (err) {
     if (err instanceof ConfigError) {

@@ -16,6 +16,7 @@
  */
 import { pathToFileURL } from 'node:url';
 import { Command, CommanderError } from 'commander';
+import { loadDotEnvFile } from '../config';
 import { adminCommand } from './admin';
 import { eventsCommand } from './events';
 import { secretsCommand } from './secrets';
@@ -61,5 +62,7 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  // The same `.env` the server reads (the environment wins over it).
+  loadDotEnvFile();
   process.exitCode = await runCli(process.argv);
 }
