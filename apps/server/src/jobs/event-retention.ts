@@ -13,7 +13,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { acquireJobLease, pruneStripeEventPayloads, releaseJobLease, type Logger, type PruneSummary } from '@tally/api';
 import type { Database } from '@tally/db';
-import { Cron } from 'croner';
+import { scheduleJob } from './scheduled-job';
 
 /** Daily at 03:30 UTC. */
 export const EVENT_RETENTION_SCHEDULE = '30 3 * * *';
@@ -55,14 +55,12 @@ export function startEventRetention({
   now?: () => Date;
 }): EventRetention {
   if (!Number.isSafeInteger(retentionDays) || retentionDays < 1 || retentionDays > 36_500) throw new RangeError(`retentionDays must be a whole number of days from 1 to 36500, got ${retentionDays}`);
-  let stopped = false;
-  let inFlight: Promise<EventRetentionRun> | null = null;
 
   const runOnce = async (): Promise<EventRetentionRun> => {
-    if (stopped) return { status: 'stopped' };
+    if (job.isStopped()) return { status: 'stopped' };
     if (!(await acquireJobLease(db, { name: EVENT_RETENTION_LEASE, owner, ttlMs: LEASE_TTL_MS }))) return { status: 'busy' };
     try {
-      const summary = await pruneStripeEventPayloads(db, { olderThanDays: retentionDays, now: now(), shouldStop: () => stopped });
+      const summary = await pruneStripeEventPayloads(db, { olderThanDays: retentionDays, now: now(), shouldStop: () => job.isStopped() });
       if (summary.pruned > 0) logger.info({ pruned: summary.pruned, chunks: summary.chunks, retentionDays, cutoff: summary.cutoff.toISOString() }, 'Pruned the payloads of old processed and ignored Stripe events');
       return { status: 'ran', summary };
     } finally {
@@ -70,26 +68,7 @@ export function startEventRetention({
     }
   };
 
-  const runNow = (): Promise<EventRetentionRun> => {
-    inFlight ??= runOnce().finally(() => {
-      inFlight = null;
-    });
-    return inFlight;
-  };
   const logFailure = (err: unknown) => logger.error({ err: err instanceof Error ? err.message.slice(0, 500) : String(err) }, 'Stripe event payload pruning failed; the next run retries');
-  const job = schedule
-    ? new Cron(schedule, { timezone: 'UTC', protect: true, unref: true }, async () => {
-        await runNow().catch(logFailure);
-      })
-    : null;
-
-  return {
-    runNow,
-    nextRun: () => (stopped ? null : (job?.nextRun() ?? null)),
-    async stop() {
-      stopped = true;
-      job?.stop();
-      await inFlight?.catch(() => undefined);
-    },
-  };
+  const job = scheduleJob({ schedule: schedule ?? null, run: runOnce, onFailure: logFailure });
+  return { runNow: job.runNow, nextRun: job.nextRun, stop: job.stop };
 }

@@ -17,7 +17,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { sweepStripeEvents, type EventSweepSummary, type Logger, type StripeAccounts } from '@tally/api';
 import type { Database } from '@tally/db';
-import { Cron } from 'croner';
+import { scheduleJob } from './scheduled-job';
 
 /** Every 30 seconds (croner's optional seconds field), UTC. */
 export const EVENT_SWEEP_SCHEDULE = '*/30 * * * * *';
@@ -58,8 +58,6 @@ export function startEventSweeper({
   owner?: string;
   now?: () => Date;
 }): EventSweeper {
-  let stopped = false;
-  let inFlight: Promise<EventSweepSummary | null> | null = null;
   const deps = {
     db,
     logger,
@@ -70,34 +68,15 @@ export function startEventSweeper({
   };
 
   const sweepOnce = async (): Promise<EventSweepSummary | null> => {
-    if (stopped) return null;
-    const summary = await sweepStripeEvents(deps, { now: now(), limit, owner, shouldStop: () => stopped });
+    if (job.isStopped()) return null;
+    const summary = await sweepStripeEvents(deps, { now: now(), limit, owner, shouldStop: () => job.isStopped() });
     if (summary.status === 'ran' && summary.results.length > 0) {
       logger.info({ picked: summary.picked, ...summary.counts, owner }, 'Stripe event sweeper: reprocessed stuck and due events');
     }
     return summary;
   };
 
-  const runNow = (): Promise<EventSweepSummary | null> => {
-    inFlight ??= sweepOnce().finally(() => {
-      inFlight = null;
-    });
-    return inFlight;
-  };
-
   const logFailure = (err: unknown) => logger.error({ err: err instanceof Error ? err.message.slice(0, 500) : String(err) }, 'Stripe event sweep failed; the next sweep retries');
-  const job = schedule
-    ? new Cron(schedule, { timezone: 'UTC', protect: true, unref: true }, async () => {
-        await runNow().catch(logFailure);
-      })
-    : null;
-
-  return {
-    runNow,
-    async stop() {
-      stopped = true;
-      job?.stop();
-      await inFlight?.catch(() => undefined);
-    },
-  };
+  const job = scheduleJob({ schedule: schedule ?? null, run: sweepOnce, onFailure: logFailure });
+  return { runNow: job.runNow, stop: job.stop };
 }

@@ -22,7 +22,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { acquireJobLease, closeUsagePeriod, periodOf, previousPeriod, releaseJobLease, type Logger, type StripeAccounts, type UsagePeriodCloseSummary } from '@tally/api';
 import { and, count, eq, inArray, type Database } from '@tally/db';
-import { Cron } from 'croner';
+import { scheduleJob } from './scheduled-job';
 import { DEFAULT_USAGE_CLOSE_SCHEDULE } from '../config';
 
 /** The job lease's name. */
@@ -82,20 +82,18 @@ export function startUsageCloseScheduler({
   catchUpDelayMs?: number | null;
   now?: () => Date;
 }): UsageCloseScheduler {
-  let stopped = false;
-  let inFlight: Promise<UsageCloseRun> | null = null;
 
   const runOnce = async (): Promise<UsageCloseRun> => {
     const at = now();
     const period = previousPeriod(periodOf(at));
-    if (stopped) return { status: 'stopped', period, workspaces: [] };
+    if (job.isStopped()) return { status: 'stopped', period, workspaces: [] };
     if (!(await acquireJobLease(db, { name: USAGE_CLOSE_LEASE, owner, ttlMs: USAGE_CLOSE_LEASE_TTL_MS, now: at }))) {
       logger.info({ period, owner }, 'Usage close: another process holds the lease; skipped here');
       return { status: 'busy', period, workspaces: [] };
     }
     let renewedAt = Date.now();
     const keepLease = async () => {
-      if (stopped) throw new SchedulerStopped('the usage close scheduler was stopped');
+      if (job.isStopped()) throw new SchedulerStopped('the usage close scheduler was stopped');
       if (Date.now() - renewedAt < LEASE_RENEW_MS) return;
       renewedAt = Date.now();
       if (!(await acquireJobLease(db, { name: USAGE_CLOSE_LEASE, owner, ttlMs: USAGE_CLOSE_LEASE_TTL_MS, now: now() }))) throw new LeaseLost('the usage close lease was taken over by another process');
@@ -131,7 +129,7 @@ export function startUsageCloseScheduler({
             logger,
             onProgress: () => {
               if (renewalError) throw renewalError;
-              if (stopped) throw new SchedulerStopped('the usage close scheduler was stopped');
+              if (job.isStopped()) throw new SchedulerStopped('the usage close scheduler was stopped');
               renewal = renewal.then(keepLease).catch((err: unknown) => {
                 renewalError = err;
               });
@@ -160,30 +158,7 @@ export function startUsageCloseScheduler({
     }
   };
 
-  const runNow = (): Promise<UsageCloseRun> => {
-    inFlight ??= runOnce().finally(() => {
-      inFlight = null;
-    });
-    return inFlight;
-  };
-
   const logFailure = (err: unknown) => logger.error({ err: err instanceof Error ? err.message.slice(0, 500) : String(err) }, 'Usage close run failed; the next run retries');
-  const job = schedule
-    ? new Cron(schedule, { timezone: 'UTC', protect: true, unref: true }, async () => {
-        await runNow().catch(logFailure);
-      })
-    : null;
-  const catchUp = catchUpDelayMs === null ? null : setTimeout(() => void runNow().catch(logFailure), catchUpDelayMs);
-  catchUp?.unref();
-
-  return {
-    runNow,
-    nextRun: () => (stopped ? null : (job?.nextRun() ?? null)),
-    async stop() {
-      stopped = true;
-      job?.stop();
-      if (catchUp) clearTimeout(catchUp);
-      await inFlight?.catch(() => undefined);
-    },
-  };
+  const job = scheduleJob({ schedule: schedule ?? null, run: runOnce, onFailure: logFailure, catchUpDelayMs });
+  return { runNow: job.runNow, nextRun: job.nextRun, stop: job.stop };
 }
