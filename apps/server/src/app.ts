@@ -65,9 +65,11 @@ export interface CreateAppOptions {
   readiness?: Readiness;
   /** TALLY_METRICS_TOKEN for GET /metrics; null: direct loopback connections only. */
   metricsToken?: string | null;
+  /** One log line per finished request (main.ts: on). Off by default, so tests see only the lines the code under test writes. */
+  accessLog?: boolean;
 }
 
-export function createApp({ services, auth, webDistDir, trustProxy = false, publicUrl = services.config.publicUrl, limits: limitOverrides, readiness, metricsToken = null }: CreateAppOptions) {
+export function createApp({ services, auth, webDistDir, trustProxy = false, publicUrl = services.config.publicUrl, limits: limitOverrides, readiness, metricsToken = null, accessLog = false }: CreateAppOptions) {
   const limits: HttpLimits = { ...DEFAULT_HTTP_LIMITS, ...limitOverrides };
   const app = express();
   // First: everything below (rate limits, better-auth, logs) reads the client IP from req.ip.
@@ -76,7 +78,7 @@ export function createApp({ services, auth, webDistDir, trustProxy = false, publ
   // Every response, the webhook's too: a server-generated X-Request-Id, then helmet's headers.
   app.use(assignRequestId);
   // One line per finished request (request id, method, path with tokens masked, status, time).
-  app.use(requestLogging(services.logger));
+  if (accessLog) app.use(requestLogging(services.logger));
   app.use(securityHeaders({ publicUrl }));
 
   app.use(stripeWebhookRoutes(services));

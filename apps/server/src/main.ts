@@ -78,7 +78,7 @@ async function main() {
   const eventSweeper = startEventSweeper({ db, stripeAccounts, logger, config: { publicUrl: config.publicUrl, graceDays: config.api.dunningGraceDays, webUrl: config.api.webUrl } });
   // Daily: payloads of processed and ignored events older than TALLY_EVENT_RETENTION_DAYS.
   const eventRetention = startEventRetention({ db, logger, retentionDays: config.eventRetentionDays });
-  const app = createApp({ services, auth, webDistDir: config.webDistDir, trustProxy: config.trustProxy, publicUrl: config.publicUrl, readiness, metricsToken: config.metricsToken });
+  const app = createApp({ services, auth, webDistDir: config.webDistDir, trustProxy: config.trustProxy, publicUrl: config.publicUrl, readiness, metricsToken: config.metricsToken, accessLog: true });
   const announce = () => {
     const lines = [
       '',
