@@ -21,8 +21,8 @@ import Table from 'cli-table3';
 import { Command } from 'commander';
 import type { AccountBackfillSummary, BackfillSummary, EventLogListing, EventProcessingDeps, EventReplayResult } from '@tally/api';
 import type { Database } from '@tally/db';
-import { ConfigError, loadConfig, type ServerConfig } from '../config';
-import { CliError, loadCliConfig, processIo, withDatabase, type CliIo } from './shared';
+import type { ServerConfig } from '../config';
+import { CliError, loadCliConfig, loadStrictCliConfig, processIo, withDatabase, type CliIo } from './shared';
 import type { ProgressStream } from './usage';
 
 const LIST_STATUSES = ['received', 'processed', 'ignored', 'failed', 'anomaly', 'dead'] as const;
@@ -65,15 +65,6 @@ function checkChoice<T extends string>(flag: string, value: string | undefined, 
 function checkType(value: string | undefined): string | undefined {
   if (value !== undefined && (value.length > 200 || !EVENT_TYPE.test(value))) throw new CliError(`--type must be a Stripe event type such as checkout.session.completed (got ${JSON.stringify(value.slice(0, 60))})`);
   return value;
-}
-
-function strictConfig(env: NodeJS.ProcessEnv): ServerConfig {
-  try {
-    return loadConfig(env);
-  } catch (err) {
-    if (err instanceof ConfigError) throw new CliError(err.message);
-    throw err;
-  }
 }
 
 /** The workspace `ref` names (id or slug), or a CliError pointing at `workspace list`. */
@@ -227,7 +218,7 @@ export function eventsCommand(io: CliIo, { progressStream }: { progressStream?: 
       const since = opts.since === undefined ? undefined : parseSince(opts.since);
       const limit = parseLimit(opts.limit, 100);
       const dryRun = opts.dryRun === true;
-      const config = dryRun ? loadCliConfig(io.env) : strictConfig(io.env);
+      const config = dryRun ? loadCliConfig(io.env) : loadStrictCliConfig(io.env);
       const { replayStripeEvent, replayStripeEvents } = await import('@tally/api');
       const tty = ttyStream();
       const results = await withDatabase(config, async (db) => {
@@ -274,7 +265,7 @@ export function eventsCommand(io: CliIo, { progressStream }: { progressStream?: 
       }
       if (since.getTime() > now.getTime()) throw new CliError(`--since ${opts.since} is in the future`);
       const dryRun = opts.dryRun === true;
-      const config = strictConfig(io.env);
+      const config = loadStrictCliConfig(io.env);
       const { backfillStripeEvents } = await import('@tally/api');
       const tty = ttyStream();
       const summary: BackfillSummary = await withDatabase(config, async (db) => {

@@ -51,6 +51,20 @@ export function loadCliConfig(env: NodeJS.ProcessEnv): ServerConfig {
   }
 }
 
+/**
+ * The server's configuration exactly as the server reads it (`loadConfig`, production
+ * refusals included), for commands that call Stripe.
+ * @throws CliError with ConfigError's message (every invalid variable).
+ */
+export function loadStrictCliConfig(env: NodeJS.ProcessEnv): ServerConfig {
+  try {
+    return loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) throw new CliError(err.message);
+    throw err;
+  }
+}
+
 /** Open and migrate DATABASE_URL as the server does, run `fn`, close. */
 export async function withDatabase<T>(config: ServerConfig, fn: (db: Database) => Promise<T>): Promise<T> {
   // Loaded on use, so `--help` and usage errors answer at once.

@@ -18,20 +18,10 @@ import cliProgress from 'cli-progress';
 import { Command } from 'commander';
 import type { Database } from '@tally/db';
 import type { UsagePeriodCloseSummary } from '@tally/api';
-import { ConfigError, loadConfig, type ServerConfig } from '../config';
-import { CliError, loadCliConfig, processIo, withDatabase, type CliIo } from './shared';
+import { CliError, loadCliConfig, loadStrictCliConfig, processIo, withDatabase, type CliIo } from './shared';
 
 /** Where the progress bar is drawn: a terminal stream (anything else gets no bar). */
 export type ProgressStream = NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
-
-function strictConfig(env: NodeJS.ProcessEnv): ServerConfig {
-  try {
-    return loadConfig(env);
-  } catch (err) {
-    if (err instanceof ConfigError) throw new CliError(err.message);
-    throw err;
-  }
-}
 
 async function workspacesFor(db: Database, ref: string | undefined): Promise<Array<{ id: string; slug: string; name: string }>> {
   const { listWorkspaces } = await import('@tally/api');
@@ -70,7 +60,7 @@ export function usageCommand(io: CliIo, { progressStream }: { progressStream?: P
       const { end } = periodBounds(period);
       if (end.getTime() > now.getTime()) throw new CliError(`--period ${period} has not ended yet (it ends ${end.toISOString()}); only an ended month can be closed`);
       const dryRun = opts.dryRun === true;
-      const config = dryRun ? loadCliConfig(io.env) : strictConfig(io.env);
+      const config = dryRun ? loadCliConfig(io.env) : loadStrictCliConfig(io.env);
       const stripeAccounts = dryRun ? null : (await import('../stripe-client')).createServerStripeAccounts(config);
       const stream = progressStream === undefined ? (io === processIo ? process.stderr : null) : progressStream;
       const tty = stream?.isTTY === true ? stream : null;

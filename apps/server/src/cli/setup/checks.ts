@@ -9,6 +9,7 @@ import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import Stripe from 'stripe';
 import { createStripeClient } from '../../stripe-client';
+import { redactRedisUrl } from '../../stream/redact';
 
 /** Default deadline of each check, ms. */
 export const CHECK_TIMEOUT_MS = 5_000;
@@ -117,17 +118,7 @@ export async function checkStripeKey(secretKey: string, { timeoutMs = CHECK_TIME
   }
 }
 
-/** The Redis URL with its password replaced by `***`. */
-export function redactRedisUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    else if (u.username && !u.password) u.username = '***';
-    return u.toString();
-  } catch {
-    return 'redis://(unparseable URL)';
-  }
-}
+export { redactRedisUrl };
 
 /** PING Redis at `url` with ioredis: one connection attempt of at most `timeoutMs`, no retries. */
 export async function checkRedis(url: string, { timeoutMs = CHECK_TIMEOUT_MS } = {}): Promise<CheckResult> {

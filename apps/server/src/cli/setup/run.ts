@@ -26,6 +26,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { redactDatabaseUrl } from '@tally/db';
 import { CliError, type CliIo } from '../shared';
 import { checkDatabase, checkRedis, checkStripeKey, findStripeCli, redactRedisUrl, sqliteFileOf, stripeListenSecret, type CheckResult, type StripeKeyCheck } from './checks';
 import { readEnvFile, updateEnvText, writeEnvFileAtomic } from './env-file';
@@ -123,18 +124,6 @@ function normalizePublicUrl(value: string): { url: string } | { problem: string 
   return { url: v };
 }
 
-/** DATABASE_URL shown on screen: the password replaced. */
-function showDatabaseUrl(url: string): string {
-  if (!isPostgres(url)) return url;
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    if (u.searchParams.has('password')) u.searchParams.set('password', '***');
-    return u.toString();
-  } catch {
-    return url.replace(/:\/\/([^:@/]*):[^@/]*@/, '://$1:***@');
-  }
-}
 
 const keyMode = (key: string) => `${key.startsWith('rk_') ? 'restricted' : 'secret'} key, ${key.includes('_live_') ? 'live' : 'test'} mode`;
 
@@ -164,7 +153,7 @@ export async function runSetup(opts: SetupOptions, deps: SetupDeps): Promise<Set
   try {
     // --- Database ---
     const databaseUrl = await chooseDatabase(opts, { prompter, current: current('DATABASE_URL'), repoRoot, check, checks, io });
-    set('DATABASE_URL', databaseUrl.url, `${showDatabaseUrl(databaseUrl.url)}${databaseUrl.detail ? `  (${databaseUrl.detail})` : ''}`);
+    set('DATABASE_URL', databaseUrl.url, `${redactDatabaseUrl(databaseUrl.url)}${databaseUrl.detail ? `  (${databaseUrl.detail})` : ''}`);
 
     // --- Stripe ---
     const currentKey = current('STRIPE_SECRET_KEY');
@@ -310,7 +299,7 @@ async function chooseDatabase(
   const run = async (url: string) => (check ? checks.database(url) : ({ ok: true, detail: 'not checked' } as const));
   if (opts.databaseUrl !== undefined || !prompter) {
     const url = normalize(opts.databaseUrl?.trim() || current || `file:${defaultFile}`);
-    const what = opts.databaseUrl !== undefined ? '--database-url' : `DATABASE_URL (${showDatabaseUrl(url)})`;
+    const what = opts.databaseUrl !== undefined ? '--database-url' : `DATABASE_URL (${redactDatabaseUrl(url)})`;
     const problem = databaseUrlProblem(url);
     if (problem) throw new CliError(`${what} ${problem}`);
     const result = await run(url);
@@ -321,7 +310,7 @@ async function chooseDatabase(
     const kind = await prompter.select<'keep' | 'sqlite' | 'postgres'>({
       message: 'Database',
       choices: [
-        ...(current ? [{ value: 'keep' as const, name: `Keep DATABASE_URL (${showDatabaseUrl(current)})` }] : []),
+        ...(current ? [{ value: 'keep' as const, name: `Keep DATABASE_URL (${redactDatabaseUrl(current)})` }] : []),
         { value: 'sqlite', name: 'SQLite: a file on this machine (one server process; fine for small deployments and development)' },
         { value: 'postgres', name: 'PostgreSQL: a postgres:// URL (several server processes, backups, failover)' },
       ],
@@ -341,11 +330,11 @@ async function chooseDatabase(
             const problem = isPostgres(v.trim()) ? databaseUrlProblem(v.trim()) : 'must start with postgres:// or postgresql://';
             return problem ? `The URL ${problem}` : true;
           },
-          display: (v) => showDatabaseUrl(v),
+          display: (v) => redactDatabaseUrl(v),
         })
       ).trim();
     }
-    if (check) io.out(`Checking ${showDatabaseUrl(url)} ...`);
+    if (check) io.out(`Checking ${redactDatabaseUrl(url)} ...`);
     const result = await run(url);
     const verdict = await checked(result, prompter, 'DATABASE_URL');
     if (verdict !== 'retry') return { url, detail: result.ok ? result.detail : 'not reachable when set up' };
