@@ -64,5 +64,10 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   // The same `.env` the server reads (the environment wins over it).
   loadDotEnvFile();
+  // Output piped into a reader that stops early (`| head`): end quietly, as Unix tools do.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
   process.exitCode = await runCli(process.argv);
 }
