@@ -25,18 +25,11 @@ export interface SetupCommandDeps {
   generateSecret?: () => string;
 }
 
-interface Flags {
-  yes?: boolean;
+/** What commander parses: SetupOptions' fields under their flag names. */
+type Flags = Partial<Pick<SetupOptions, 'yes' | 'databaseUrl' | 'stripe' | 'stripeSecretKey' | 'stripeWebhookSecret' | 'redisUrl' | 'publicUrl' | 'rotateAuthSecret'>> & {
   envPath?: string;
-  databaseUrl?: string;
-  stripe?: 'emulator' | 'keys';
-  stripeSecretKey?: string;
-  stripeWebhookSecret?: string;
-  redisUrl?: string;
-  publicUrl?: string;
-  rotateAuthSecret?: boolean;
   check: boolean;
-}
+};
 
 export function setupCommand(io: CliIo, deps: SetupCommandDeps = {}): Command {
   return new Command('setup')
