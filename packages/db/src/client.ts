@@ -31,11 +31,13 @@ import { sql as sqlTag, type SQL } from 'drizzle-orm';
 import { pgSchema, sqliteSchema, type Tables } from './schema/index';
 import { createBusyRetry, SQLITE_BUSY_TIMEOUT_MS, type BusyRetry, type BusyRetryOptions } from './sqlite-busy';
 import { DatabaseStartError, describeDatabaseError, redactDatabaseUrl } from './start-errors';
+import { pgPreparedExecutor, sqlitePreparedExecutor, type PreparedStep } from './prepared';
 import { pgUsageStore, sqliteUsageStore, type UsageStore } from './usage-store';
 
 export * from './sqlite-busy';
 export * from './start-errors';
 export * from './usage-store';
+export * from './prepared';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -45,7 +47,7 @@ export type QueryBuilder = NodePgDatabase<Tables>;
 export type TxBuilder = Parameters<Parameters<QueryBuilder['transaction']>[0]>[0];
 
 /** One statement a transaction body yields (see `all`, `get`, `run`). */
-export type Step = { op: 'all' | 'get' | 'run'; query: unknown };
+export type Step = { op: 'all' | 'get' | 'run' | 'prepared'; query: unknown };
 /** A transaction body: a generator that yields statements through `all`/`get`/`run`. */
 export type TxBody<T> = Generator<Step, T, unknown>;
 
@@ -197,7 +199,10 @@ async function openSqlite(file: string, busy: BusyRetry): Promise<Database> {
   // synchronously; `q` (single statements) executes each statement through `busy`.
   const db = drizzle({ client, schema: sqliteSchema, casing: 'snake_case' });
   const q = drizzle({ client, schema: sqliteSchema, casing: 'snake_case' });
+  const statements = cacheStatements(client);
+  for (const handle of [db, q]) statements.serve(handle);
   retryStatementsWhenBusy(q, busy);
+  const prepared = sqlitePreparedExecutor(db, sqliteSchema as unknown as Tables);
   return {
     dialect: 'sqlite',
     label: `sqlite:${file}`,
@@ -207,7 +212,7 @@ async function openSqlite(file: string, busy: BusyRetry): Promise<Database> {
     // A busy BEGIN IMMEDIATE (or any busy statement: the transaction is rolled back) re-runs
     // the whole body later; a body is a generator, so nothing of it ran before.
     transaction: (body) =>
-      busy(() => db.transaction((tx) => drive(body(tx as unknown as TxBuilder), (step) => runSqliteStep(step)), { behavior: 'immediate' })),
+      busy(() => db.transaction((tx) => drive(body(tx as unknown as TxBuilder), (step) => (step.op === 'prepared' ? prepared(step.query as PreparedStep) : runSqliteStep(step))), { behavior: 'immediate' })),
     rows: <T>(query: SQL) =>
       busy(() => {
         try {
@@ -224,6 +229,55 @@ async function openSqlite(file: string, busy: BusyRetry): Promise<Database> {
     },
     async close() {
       client.close();
+    },
+  };
+}
+
+/** How many distinct SQL texts a SQLite connection keeps compiled (least recently used ones are finalized first). */
+export const SQLITE_STATEMENT_CACHE_SIZE = 500;
+
+/**
+ * Compile each SQL text once per SQLite connection. Drizzle's better-sqlite3 session calls
+ * `client.prepare(sql)` for every statement it runs, and compiling (sqlite3_prepare_v2) cost
+ * about as much as running the statement: a fifth of the webhook path's CPU (issue 11). Every
+ * Drizzle handle on the connection (`serve`) now gets compiled statements from one LRU map
+ * keyed by SQL text (`SQLITE_STATEMENT_CACHE_SIZE`). A cached statement is shared by every
+ * query with that text, so the facade resets better-sqlite3's sticky `raw()` mode before
+ * each object-mode read (Drizzle calls `stmt.raw().all()` for typed selections and
+ * `stmt.all()` for `db.rows`). SQLite recompiles a cached statement by itself after a
+ * schema change (sqlite.org/c3ref/prepare.html, "v2" interfaces). Drizzle 0.45 internals
+ * (`session.client`): checked by test/sqlite-statement-cache.test.ts.
+ */
+function cacheStatements(client: BetterSqlite3.Database) {
+  type Facade = Pick<BetterSqlite3.Statement, 'run' | 'all' | 'get' | 'raw'>;
+  const cache = new Map<string, Facade>();
+  const prepare = (source: string): Facade => {
+    const hit = cache.get(source);
+    if (hit) {
+      // Most recently used last: Map iteration order is insertion order.
+      cache.delete(source);
+      cache.set(source, hit);
+      return hit;
+    }
+    const stmt = client.prepare(source);
+    const objects = () => (stmt.reader ? stmt.raw(false) : stmt);
+    const facade: Facade = {
+      run: (...params: unknown[]) => stmt.run(...params),
+      all: (...params: unknown[]) => objects().all(...params),
+      get: (...params: unknown[]) => objects().get(...params),
+      raw: (toggle = true) => stmt.raw(toggle),
+    };
+    if (cache.size >= SQLITE_STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!);
+    cache.set(source, facade);
+    return facade;
+  };
+  const facadeClient = { prepare, transaction: client.transaction.bind(client) };
+  return {
+    /** Point a Drizzle better-sqlite3 handle's session at the cache. */
+    serve(handle: object) {
+      const session = (handle as { session?: { client?: unknown } }).session;
+      if (!session || session.client !== client) throw new Error('drizzle-orm changed: better-sqlite3 session has no client to cache statements for');
+      session.client = facadeClient;
     },
   };
 }
@@ -273,7 +327,10 @@ function runSqliteStep(step: Step): unknown {
   return undefined;
 }
 
-async function runPgStep(step: Step): Promise<unknown> {
+type PgPreparedExecutor = ReturnType<typeof pgPreparedExecutor>;
+
+async function runPgStep(step: Step, tx: unknown, prepared: PgPreparedExecutor): Promise<unknown> {
+  if (step.op === 'prepared') return prepared(step.query as PreparedStep, tx);
   const result = await (step.query as PromiseLike<unknown>);
   if (step.op === 'all') return result;
   if (step.op === 'get') return (result as unknown[])[0];
@@ -286,9 +343,9 @@ function drive<T>(gen: TxBody<T>, exec: (step: Step) => unknown): T {
   return next.value;
 }
 
-async function driveAsync<T>(gen: TxBody<T>): Promise<T> {
+async function driveAsync<T>(gen: TxBody<T>, tx: unknown, prepared: PgPreparedExecutor): Promise<T> {
   let next = gen.next();
-  while (!next.done) next = gen.next(await runPgStep(next.value));
+  while (!next.done) next = gen.next(await runPgStep(next.value, tx, prepared));
   return next.value;
 }
 
@@ -299,13 +356,14 @@ async function fromPgPool(pool: pgTypes.Pool, label: string): Promise<Database> 
   const { drizzle } = await import('drizzle-orm/node-postgres');
   const { migrate } = await import('drizzle-orm/node-postgres/migrator');
   const db = drizzle({ client: pool, schema: pgSchema, casing: 'snake_case' });
+  const prepared = pgPreparedExecutor(db, pgSchema);
   return {
     dialect: 'postgres',
     label,
     q: db,
     t: pgSchema,
     usage: pgUsageStore((query) => db.execute(query)),
-    transaction: (body) => db.transaction((tx) => driveAsync(body(tx))),
+    transaction: (body) => db.transaction((tx) => driveAsync(body(tx), tx, prepared)),
     rows: async <T>(query: SQL) => (await db.execute(query)).rows as T[],
     async migrate() {
       const conn = await pool.connect();
@@ -326,13 +384,14 @@ export async function fromPglite(client: PGlite, label = 'pglite:memory'): Promi
   const { drizzle } = await import('drizzle-orm/pglite');
   const { migrate } = await import('drizzle-orm/pglite/migrator');
   const db = drizzle({ client, schema: pgSchema, casing: 'snake_case' });
+  const prepared = pgPreparedExecutor(db, pgSchema);
   return {
     dialect: 'postgres',
     label,
     q: db as unknown as QueryBuilder,
     t: pgSchema,
     usage: pgUsageStore((query) => db.execute(query) as unknown as PromiseLike<{ rows: unknown[] }>),
-    transaction: (body) => db.transaction((tx) => driveAsync(body(tx as unknown as TxBuilder))),
+    transaction: (body) => db.transaction((tx) => driveAsync(body(tx as unknown as TxBuilder), tx, prepared)),
     rows: async <T>(query: SQL) => (await db.execute(query)).rows as T[],
     async migrate() {
       await migrate(db, { migrationsFolder: migrationsDir('postgres') });
