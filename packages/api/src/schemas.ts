@@ -22,29 +22,29 @@ export interface TopupBounds {
   currency: string;
 }
 
-const formatters = new Map<string, Intl.NumberFormat | null>();
+const formatters = new Map<string, { fmt: Intl.NumberFormat; digits: number } | null>();
 
-/** Intl formatter for a currency (constructing one costs ~50 µs, so they are cached); null for an invalid code. */
-function currencyFormatter(currency: string, locale?: string): Intl.NumberFormat | null {
+/** Intl formatter for a currency and its minor-unit digits (constructing one costs ~50 µs, so they are cached); null for an invalid code. */
+function currencyFormatter(currency: string, locale?: string): { fmt: Intl.NumberFormat; digits: number } | null {
   const key = `${locale ?? ''}|${currency}`;
-  let fmt = formatters.get(key);
-  if (fmt === undefined) {
+  let cached = formatters.get(key);
+  if (cached === undefined) {
     try {
-      fmt = new Intl.NumberFormat(locale, { style: 'currency', currency: currency.toUpperCase() });
+      const fmt = new Intl.NumberFormat(locale, { style: 'currency', currency: currency.toUpperCase() });
+      cached = { fmt, digits: fmt.resolvedOptions().maximumFractionDigits ?? 2 };
     } catch {
-      fmt = null;
+      cached = null;
     }
-    formatters.set(key, fmt);
+    formatters.set(key, cached);
   }
-  return fmt;
+  return cached;
 }
 
 /** Format minor units in a currency, e.g. (500, 'usd') -> "$5.00". Never throws: a malformed code gives "500 xx (minor units)". */
 export function formatMinor(amountMinor: number, currency: string, locale?: string): string {
-  const fmt = currencyFormatter(currency, locale);
-  if (!fmt) return `${amountMinor} ${currency} (minor units)`;
-  const digits = fmt.resolvedOptions().maximumFractionDigits ?? 2;
-  return fmt.format(amountMinor / 10 ** digits);
+  const cached = currencyFormatter(currency, locale);
+  if (!cached) return `${amountMinor} ${currency} (minor units)`;
+  return cached.fmt.format(amountMinor / 10 ** cached.digits);
 }
 
 /** A top-up amount: an integer number of minor units within the bounds. Used by server and SPA. */

@@ -1,4 +1,4 @@
-import { all, sql, type LedgerEntryKind, type Tables, type TxBody, type TxBuilder } from '@tally/db';
+import { allPrepared, param, placeholder, preparedStatement, sql, type LedgerEntryKind, type Tables, type TxBody, type TxBuilder } from '@tally/db';
 import { newId } from '../ids';
 
 export interface LedgerPosting {
@@ -29,42 +29,79 @@ export interface LedgerPosting {
  * constraint with ON CONFLICT DO NOTHING, so it holds across processes on both dialects.
  * @throws RangeError when `amountMinor` is not a safe integer.
  */
-export function* postLedgerEntry(tx: TxBuilder, t: Tables, entry: LedgerPosting): TxBody<{ posted: false; entryId: null; balanceMinor: null } | { posted: true; entryId: string; balanceMinor: number }> {
+export function* postLedgerEntry(_tx: TxBuilder, _t: Tables, entry: LedgerPosting): TxBody<{ posted: false; entryId: null; balanceMinor: null } | { posted: true; entryId: string; balanceMinor: number }> {
   if (!Number.isSafeInteger(entry.amountMinor)) throw new RangeError(`amountMinor must be a safe integer, got ${entry.amountMinor}`);
-  const inserted = yield* all(
-    tx
-      .insert(t.ledgerEntries)
-      .values({
-        id: newId(),
-        workspaceId: entry.workspaceId,
-        customerId: entry.customerId,
-        currency: entry.currency,
-        amountMinor: entry.amountMinor,
-        kind: entry.kind,
-        reference: entry.reference,
-        description: entry.description,
-        topupId: entry.topupId ?? null,
-        billingRecordId: entry.billingRecordId ?? null,
-        stripeEventId: entry.stripeEventId ?? null,
-        createdByUserId: entry.createdByUserId ?? null,
-      })
-      .onConflictDoNothing({ target: t.ledgerEntries.reference })
-      .returning({ id: t.ledgerEntries.id }),
-  );
+  const now = new Date();
+  const inserted = yield* allPrepared(insertLedgerEntry, {
+    id: newId(),
+    workspaceId: entry.workspaceId,
+    customerId: entry.customerId,
+    currency: entry.currency,
+    amountMinor: entry.amountMinor,
+    kind: entry.kind,
+    reference: entry.reference,
+    description: entry.description,
+    topupId: entry.topupId ?? null,
+    billingRecordId: entry.billingRecordId ?? null,
+    stripeEventId: entry.stripeEventId ?? null,
+    createdByUserId: entry.createdByUserId ?? null,
+    now,
+  });
   const entryId = inserted[0]?.id;
   if (!entryId) return { posted: false, entryId: null, balanceMinor: null };
-  const [balance] = yield* all(
-    tx
-      .insert(t.customerBalances)
-      .values({ customerId: entry.customerId, currency: entry.currency, amountMinor: entry.amountMinor, updatedAt: new Date() })
-      .onConflictDoUpdate({
-        target: [t.customerBalances.customerId, t.customerBalances.currency],
-        set: {
-          amountMinor: sql`${t.customerBalances.amountMinor} + ${entry.amountMinor}`,
-          updatedAt: new Date(),
-        },
-      })
-      .returning({ amountMinor: t.customerBalances.amountMinor }),
-  );
+  const [balance] = yield* allPrepared(moveCachedBalance, { customerId: entry.customerId, currency: entry.currency, amountMinor: entry.amountMinor, now });
   return { posted: true, entryId, balanceMinor: Number(balance?.amountMinor) };
 }
+
+/** `postLedgerEntry`'s insert, prepared once per database (every credit and debit runs it). */
+const insertLedgerEntry = preparedStatement<
+  {
+    id: string;
+    workspaceId: string;
+    customerId: string;
+    currency: string;
+    amountMinor: number;
+    kind: LedgerEntryKind;
+    reference: string;
+    description: string;
+    topupId: string | null;
+    billingRecordId: string | null;
+    stripeEventId: string | null;
+    createdByUserId: string | null;
+    now: Date;
+  },
+  { id: string }
+>('tally_insert_ledger_entry', (q, t) =>
+  q
+    .insert(t.ledgerEntries)
+    .values({
+      id: placeholder('id'),
+      workspaceId: placeholder('workspaceId'),
+      customerId: placeholder('customerId'),
+      currency: placeholder('currency'),
+      amountMinor: placeholder('amountMinor'),
+      kind: placeholder('kind'),
+      reference: placeholder('reference'),
+      description: placeholder('description'),
+      topupId: placeholder('topupId'),
+      billingRecordId: placeholder('billingRecordId'),
+      stripeEventId: placeholder('stripeEventId'),
+      createdByUserId: placeholder('createdByUserId'),
+      createdAt: param('now', t.ledgerEntries.createdAt),
+    })
+    .onConflictDoNothing({ target: t.ledgerEntries.reference })
+    .returning({ id: t.ledgerEntries.id }),
+);
+
+/** `postLedgerEntry`'s cached balance move (created at the amount when absent), prepared once per database. */
+const moveCachedBalance = preparedStatement<{ customerId: string; currency: string; amountMinor: number; now: Date }, { amountMinor: number }>('tally_move_cached_balance', (q, t) => {
+  const b = t.customerBalances;
+  return q
+    .insert(b)
+    .values({ customerId: placeholder('customerId'), currency: placeholder('currency'), amountMinor: placeholder('amountMinor'), updatedAt: param('now', b.updatedAt) })
+    .onConflictDoUpdate({
+      target: [b.customerId, b.currency],
+      set: { amountMinor: sql`${b.amountMinor} + ${param('amountMinor', b.amountMinor)}`, updatedAt: param('now', b.updatedAt) },
+    })
+    .returning({ amountMinor: b.amountMinor });
+});

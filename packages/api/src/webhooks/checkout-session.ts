@@ -27,6 +27,23 @@ export const CheckoutSessionPayload = z.object({
 });
 export type CheckoutSessionPayload = z.infer<typeof CheckoutSessionPayload>;
 
+const parsedSessions = new WeakMap<object, ReturnType<typeof CheckoutSessionPayload.safeParse>>();
+
+/**
+ * `CheckoutSessionPayload.safeParse(event.data.object)`, parsed once per event object (the
+ * router and then the handler both read it).
+ */
+export function parseCheckoutSession(event: { data?: { object?: unknown } }): ReturnType<typeof CheckoutSessionPayload.safeParse> {
+  const object = event.data?.object;
+  if (typeof object !== 'object' || object === null) return CheckoutSessionPayload.safeParse(object);
+  let parsed = parsedSessions.get(object);
+  if (!parsed) {
+    parsed = CheckoutSessionPayload.safeParse(object);
+    parsedSessions.set(object, parsed);
+  }
+  return parsed;
+}
+
 /**
  * The top-up a session refers to (`client_reference_id`, else `metadata.tally_topup_id`):
  * `{ topupId }` when it is a Tally id (a UUID), `{ none }` when the session carries no

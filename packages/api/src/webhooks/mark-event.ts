@@ -1,4 +1,4 @@
-import { all, and, count, eq, inArray, run, type Database, type Tables, type TxBody, type TxBuilder } from '@tally/db';
+import { all, and, count, eq, inArray, param, placeholder, preparedStatement, run, runPrepared, type Database, type QueryBuilder, type Tables, type TxBody, type TxBuilder } from '@tally/db';
 import { newId } from '../ids';
 import { storableText } from './text';
 import { DEPLOYMENT_SCOPE, type EventKey, type HandlerOutcome } from './types';
@@ -35,23 +35,33 @@ export function nextAttemptAfter(failures: number, now: Date): Date | null {
 }
 
 /** Transaction step: record an event's outcome (so it commits with the effect). Outcome text is made storable (no NUL, at most 2000 characters); no retry is scheduled any more. */
-export function* markEventInTx(tx: TxBuilder, t: Tables, key: EventKey, result: HandlerOutcome): TxBody<void> {
-  const now = new Date();
-  yield* run(
-    tx
-      .update(t.stripeEvents)
-      .set({
-        status: result.status,
-        outcome: storableText(result.outcome),
-        lastError: null,
-        nextAttemptAt: null,
-        // An event at a workspace's URL stays that workspace's, whatever the handler says.
-        ...(key.scope === DEPLOYMENT_SCOPE ? { workspaceId: result.workspaceId ?? null } : {}),
-        processedAt: now,
-        updatedAt: now,
-      })
-      .where(and(eq(t.stripeEvents.scope, key.scope), eq(t.stripeEvents.id, key.id))),
-  );
+export function* markEventInTx(_tx: TxBuilder, _t: Tables, key: EventKey, result: HandlerOutcome): TxBody<void> {
+  const values = { scope: key.scope, id: key.id, status: result.status, outcome: storableText(result.outcome), now: new Date() };
+  // An event at a workspace's URL stays that workspace's, whatever the handler says.
+  if (key.scope === DEPLOYMENT_SCOPE) yield* runPrepared(markDeploymentEvent, { ...values, workspaceId: result.workspaceId ?? null });
+  else yield* runPrepared(markWorkspaceEvent, values);
+}
+
+type MarkValues = { scope: string; id: string; status: HandlerOutcome['status']; outcome: string; now: Date };
+
+/** `markEventInTx`'s statements, prepared once per database: a workspace URL's event keeps its workspace, a deployment one takes the handler's. */
+const markWorkspaceEvent = preparedStatement<MarkValues>('tally_mark_workspace_event', (q, t) => markEventStatement(q, t, false));
+const markDeploymentEvent = preparedStatement<MarkValues & { workspaceId: string | null }>('tally_mark_deployment_event', (q, t) => markEventStatement(q, t, true));
+
+function markEventStatement(q: QueryBuilder, t: Tables, setsWorkspace: boolean) {
+  const e = t.stripeEvents;
+  return q
+    .update(e)
+    .set({
+      status: param('status', e.status),
+      outcome: param('outcome', e.outcome),
+      lastError: null,
+      nextAttemptAt: null,
+      ...(setsWorkspace ? { workspaceId: param('workspaceId', e.workspaceId) } : {}),
+      processedAt: param('now', e.processedAt),
+      updatedAt: param('now', e.updatedAt),
+    })
+    .where(and(eq(e.scope, placeholder('scope')), eq(e.id, placeholder('id'))));
 }
 
 /** Record an outcome with no money effect. */

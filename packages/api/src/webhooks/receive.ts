@@ -1,22 +1,25 @@
-import { and, eq, sql, type Database } from '@tally/db';
+import type { Database } from '@tally/db';
 import Stripe from 'stripe';
 import type { Logger } from '../logger';
 import { STRIPE_EVENT_ID_PATTERN } from '../schemas';
 import { stripeEventHandlers } from './handlers/index';
 import { publishBillingChange } from '../stream/publish';
-import { isTerminalEventStatus, markEvent, recordEventFailure, type EventAttemptSource, type TerminalEventStatus } from './mark-event';
+import { isTerminalEventStatus, markEvent, type EventAttemptSource, type TerminalEventStatus } from './mark-event';
 import type { StripeAccountExpectation } from './payment-mismatches';
+import { recordHandlerFailure, settleDelivery } from './settle';
+import { storeStripeEvent } from './store-event';
 import { describeError } from './text';
 import type { EventKey, EventReceipt } from './types';
 import type { StripeAccounts } from '../stripe/accounts';
 
 export { stripeAccountExpectation, type StripeAccountExpectation } from './payment-mismatches';
+export { storeStripeEvent } from './store-event';
 
 /** Result of receiving one webhook delivery; `httpStatus` is what to answer Stripe. */
 export type ReceiveResult =
   | { httpStatus: 400; error: string }
-  | { httpStatus: 200; eventId: string; status: TerminalEventStatus; duplicate: boolean }
-  | { httpStatus: 500; eventId: string; status: 'failed' | 'dead'; error: string };
+  | { httpStatus: 200; eventId: string; status: TerminalEventStatus; duplicate: boolean; type?: string }
+  | { httpStatus: 500; eventId: string; status: 'failed' | 'dead'; error: string; type?: string };
 
 /**
  * Stripe's signature tolerance, seconds: older signatures are refused by `constructEvent`
@@ -28,8 +31,6 @@ export const SIGNATURE_TOLERANCE_S = 300;
 /** Stripe event types: dot-separated lowercase words (`checkout.session.completed`, `v1.billing.meter.no_meter_found`). */
 const EVENT_TYPE_PATTERN = /^[a-z0-9_]+(?:\.[a-z0-9_]+){0,9}$/;
 const EVENT_TYPE_MAX = 200;
-/** Stripe API versions: `2024-06-20`, or with a release name, `2026-10-28.endive`. */
-const API_VERSION_PATTERN = /^\d{4}-\d{2}-\d{2}(?:\.[a-z0-9_]{1,40})?$/;
 
 /**
  * Verify, log, then process one Stripe webhook delivery.
@@ -107,58 +108,27 @@ export async function receiveStripeWebhook({
   if (shapeError) return refuse(shapeError);
 
   const now = new Date(nowMs);
+  const payload = rawBody.toString('utf8');
+  const typed = <R extends ReceiveResult>(result: R): R => ({ ...result, type: event.type });
+  const handler = stripeEventHandlers[event.type];
+  const args = { db, event, receipt, expected, logger, ...(stripeAccounts ? { stripeAccounts } : {}), ...(graceDays !== undefined ? { graceDays } : {}), ...(webUrl ? { webUrl } : {}) };
+  // Settled in the transaction that stores it: events a handler settles with database work
+  // alone, and types Tally does not handle (stored straight as ignored). See settle.ts.
+  const body = handler?.inTransaction?.(args) ?? null;
+  if (body || !handler) {
+    const ignored = handler ? undefined : ({ status: 'ignored', outcome: `Event type ${event.type} is not handled` } as const);
+    return typed(await settleDelivery({ db, receipt, event, payload, now, logger, body, ...(ignored ? { ignored } : {}) }));
+  }
   let duplicate: boolean;
   try {
-    const stored = await storeStripeEvent(db, { receipt, event, payload: rawBody.toString('utf8'), now });
+    const stored = await storeStripeEvent(db, { receipt, event, payload, now });
     duplicate = !stored.inserted;
-    if (duplicate && isTerminalEventStatus(stored.status)) return { httpStatus: 200, eventId: event.id, status: stored.status, duplicate: true };
+    if (duplicate && isTerminalEventStatus(stored.status)) return typed({ httpStatus: 200, eventId: event.id, status: stored.status, duplicate: true });
   } catch (err) {
     logger.error({ eventId: event.id, type: event.type, err: describeError(err) }, 'Could not store a Stripe event; answering 500 so Stripe retries');
-    return { httpStatus: 500, eventId: event.id, status: 'failed', error: 'Could not store the event' };
+    return typed({ httpStatus: 500, eventId: event.id, status: 'failed', error: 'Could not store the event' });
   }
-  return processStoredEvent({ db, event, receipt, duplicate, logger, expected, stripeAccounts, graceDays, webUrl });
-}
-
-/**
- * Store a verified event in the Stripe event log as `received` (attempts 1), or, when the log
- * already holds it (same scope and event id), count one more delivery (`attempts + 1`).
- * Used by webhook delivery and by backfill from Stripe's Events API, so both store alike.
- * A new row is published (`event.received`) after it is stored.
- * @param payload the event's JSON text (a delivery's raw body exactly as signed).
- * @returns `{ inserted: true, status: 'received' }` for a new row, else `{ inserted: false, status }`
- *   with the stored row's status (`processed`, `failed`, ...).
- * @throws the database's error (nothing stored).
- */
-export async function storeStripeEvent(db: Database, { receipt, event, payload, now }: { receipt: EventReceipt; event: Stripe.Event; payload: string; now: Date }): Promise<{ inserted: boolean; status: string | undefined }> {
-  const { stripeEvents } = db.t;
-  const inserted = await db.q
-    .insert(stripeEvents)
-    .values({
-      scope: receipt.scope,
-      id: event.id,
-      type: event.type,
-      apiVersion: typeof event.api_version === 'string' && API_VERSION_PATTERN.test(event.api_version) ? event.api_version : null,
-      livemode: event.livemode === true,
-      stripeCreatedAt: stripeCreatedAt(event, now),
-      payload,
-      status: 'received',
-      workspaceId: receipt.workspaceId,
-      attempts: 1,
-      receivedAt: now,
-      updatedAt: now,
-    })
-    .onConflictDoNothing({ target: [stripeEvents.scope, stripeEvents.id] })
-    .returning({ id: stripeEvents.id });
-  if (inserted.length > 0) {
-    publishBillingChange({ kind: 'event.received', workspaceId: receipt.workspaceId, eventId: event.id, type: event.type });
-    return { inserted: true, status: 'received' };
-  }
-  const [existing] = await db.q
-    .update(stripeEvents)
-    .set({ attempts: sql`${stripeEvents.attempts} + 1`, updatedAt: now })
-    .where(and(eq(stripeEvents.scope, receipt.scope), eq(stripeEvents.id, event.id)))
-    .returning({ status: stripeEvents.status });
-  return { inserted: false, status: existing?.status };
+  return typed(await processStoredEvent({ db, event, receipt, duplicate, logger, expected, stripeAccounts, graceDays, webUrl }));
 }
 
 /**
@@ -204,19 +174,6 @@ function eventShapeError(event: unknown): string | null {
   if (!STRIPE_EVENT_ID_PATTERN.test(id)) return 'Event id does not have the shape evt_[A-Za-z0-9_]';
   if (type.length > EVENT_TYPE_MAX || !EVENT_TYPE_PATTERN.test(type)) return 'Event type does not have the shape of a Stripe event type';
   return null;
-}
-
-/**
- * When Stripe created the event: `created` is unix seconds on v1 events and an ISO 8601
- * string on v2 ("thin") events; anything else, or a time no Date can hold, falls back to
- * the receipt time.
- */
-function stripeCreatedAt(event: { created?: unknown }, receivedAt: Date): Date {
-  const created = event.created;
-  let at: Date | null = null;
-  if (typeof created === 'number' && Number.isSafeInteger(created)) at = new Date(created * 1000);
-  else if (typeof created === 'string' && created.length <= 40) at = new Date(created);
-  return at && !Number.isNaN(at.getTime()) ? at : receivedAt;
 }
 
 /**
@@ -276,21 +233,6 @@ export async function processStoredEvent({
     }
     return { httpStatus: 200, eventId: event.id, status: result.status, duplicate };
   } catch (err) {
-    const message = describeError(err);
-    logger.error(
-      { eventId: event.id, type: event.type, err: message, ...(source === 'webhook' ? {} : { source }) },
-      source === 'webhook' ? 'Stripe event handler failed; answering 500 so Stripe retries' : 'Stripe event handler failed; recorded for the next retry',
-    );
-    let status: 'failed' | 'dead' = 'failed';
-    try {
-      const recorded = await recordEventFailure(db, key, { error: message, source, ...(now ? { now } : {}) });
-      if (recorded?.status === 'failed' || recorded?.status === 'dead') {
-        status = recorded.status;
-        published(recorded.status === 'dead' ? 'event.dead' : 'event.failed', recorded.workspaceId);
-      }
-    } catch (markErr) {
-      logger.error({ eventId: event.id, type: event.type, err: describeError(markErr) }, 'Could not record the failure of a Stripe event');
-    }
-    return { httpStatus: 500, eventId: event.id, status, error: message };
+    return recordHandlerFailure({ db, receipt, event, logger, err, source, now });
   }
 }

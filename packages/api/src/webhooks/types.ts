@@ -1,4 +1,4 @@
-import type { Database } from '@tally/db';
+import type { Database, TxBody, TxBuilder } from '@tally/db';
 import type Stripe from 'stripe';
 import type { Logger } from '../logger';
 import type { StripeAccounts } from '../stripe/accounts';
@@ -64,4 +64,23 @@ export interface StripeEventHandlerArgs {
  * unique reference. When it has a money effect (or records an anomaly) it marks the event
  * itself, inside that transaction, via `markEventInTx`, and returns `{ ..., marked: true }`.
  */
-export type StripeEventHandler = (args: StripeEventHandlerArgs) => Promise<HandlerOutcome & { marked?: boolean }>;
+export type StripeEventHandler = ((args: StripeEventHandlerArgs) => Promise<HandlerOutcome & { marked?: boolean }>) & {
+  /**
+   * Optional: the whole of this event's processing as one transaction body, when it can be
+   * decided from the payload alone that the handler needs nothing outside the database
+   * (no Stripe call, no await). A delivery then stores the event, runs the body and commits
+   * its status in one transaction (receive.ts, `settleDelivery`). Returns null when this
+   * event needs the async handler. Same effect as the handler itself, which runs the same body.
+   */
+  inTransaction?: (args: StripeEventHandlerArgs) => SettlingBody | null;
+};
+
+/** What a settling body returns: its outcome, already marked on the event (`markEventInTx`), and what to publish once committed. */
+export interface Settled {
+  outcome: HandlerOutcome;
+  /** Runs after the commit (live stream messages); never inside the transaction. */
+  afterCommit?: () => void;
+}
+
+/** A transaction body that settles one stored event: its effect and its status (`markEventInTx`), nothing awaited. */
+export type SettlingBody = (tx: TxBuilder) => TxBody<Settled>;

@@ -1,5 +1,5 @@
 import { eq } from '@tally/db';
-import { CheckoutSessionPayload, claimsBillingRecord, claimsTopup, topupReferenceOf } from '../checkout-session';
+import { claimsBillingRecord, claimsTopup, parseCheckoutSession, topupReferenceOf } from '../checkout-session';
 import type { StripeEventHandler, StripeEventHandlerArgs } from '../types';
 
 /**
@@ -8,7 +8,9 @@ import type { StripeEventHandler, StripeEventHandlerArgs } from '../types';
  * `tally_billing_record_id`) to `billingRecord`; then, when a `subscription` handler is given, a
  * `mode: 'subscription'` session of Tally's (metadata `tally_customer_id`) or naming no top-up to it; then a session whose id is in `billing_record_checkouts`
  * to `billingRecord`, anything else (top-ups, foreign sessions) to `topup`, exactly as before
- * billing records and subscriptions existed.
+ * billing records and subscriptions existed. A session claiming a top-up (and an unparsable
+ * one) is settled by the top-up handler's transaction body when it has one (`inTransaction`:
+ * a delivery is then one transaction, see settle.ts); the others need the async handlers.
  */
 export function routeCheckoutSession<A extends StripeEventHandlerArgs>({
   billingRecord,
@@ -18,9 +20,9 @@ export function routeCheckoutSession<A extends StripeEventHandlerArgs>({
   billingRecord: (args: A) => ReturnType<StripeEventHandler>;
   topup: StripeEventHandler;
   subscription?: StripeEventHandler;
-}): (args: A) => ReturnType<StripeEventHandler> {
-  return async (args) => {
-    const parsed = CheckoutSessionPayload.safeParse(args.event.data?.object);
+}): ((args: A) => ReturnType<StripeEventHandler>) & Pick<StripeEventHandler, 'inTransaction'> {
+  const route = async (args: A) => {
+    const parsed = parseCheckoutSession(args.event);
     if (!parsed.success || claimsTopup(parsed.data)) return topup(args);
     if (claimsBillingRecord(parsed.data)) return billingRecord(args);
     // A subscription checkout is Tally's (metadata `tally_customer_id`) or names no top-up; a
@@ -33,4 +35,9 @@ export function routeCheckoutSession<A extends StripeEventHandlerArgs>({
     const [checkout] = await args.db.q.select({ id: k.id }).from(k).where(eq(k.stripeCheckoutSessionId, parsed.data.id)).limit(1);
     return checkout ? billingRecord(args) : topup(args);
   };
+  const inTransaction = (args: StripeEventHandlerArgs) => {
+    const parsed = parseCheckoutSession(args.event);
+    return !parsed.success || claimsTopup(parsed.data) ? (topup.inTransaction?.(args) ?? null) : null;
+  };
+  return Object.assign(route, { inTransaction });
 }
