@@ -29,7 +29,7 @@ export function stripeWebhookRoutes(services: Services): Router {
       });
       if (!endpoint.ok) {
         observe(null, 'rejected');
-        res.status(endpoint.httpStatus).json({ error: endpoint.error });
+        answer(res, endpoint.httpStatus, { error: endpoint.error });
         return;
       }
       const rawBody = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
@@ -47,13 +47,13 @@ export function stripeWebhookRoutes(services: Services): Router {
       });
       if (result.httpStatus === 400) {
         observe(null, 'rejected');
-        res.status(400).json({ error: result.error });
+        answer(res, 400, { error: result.error });
       } else if (result.httpStatus === 500) {
-        observe(verifiedType(rawBody), 'failed');
-        res.status(500).json({ error: 'Processing failed; Stripe will retry', eventId: result.eventId });
+        observe(result.type ?? null, 'failed');
+        answer(res, 500, { error: 'Processing failed; Stripe will retry', eventId: result.eventId });
       } else {
-        observe(verifiedType(rawBody), result.duplicate ? 'duplicate' : result.status);
-        res.status(200).json({ received: true, eventId: result.eventId, status: result.status, duplicate: result.duplicate });
+        observe(result.type ?? null, result.duplicate ? 'duplicate' : result.status);
+        answer(res, 200, { received: true, eventId: result.eventId, status: result.status, duplicate: result.duplicate });
       }
     } catch (err) {
       observe(null, 'failed');
@@ -73,14 +73,11 @@ export function stripeWebhookRoutes(services: Services): Router {
 }
 
 /**
- * The `type` of a body `receiveStripeWebhook` verified (200 or 500 answers only), for the
- * metrics label; null when it cannot be read (the label is then `unknown`).
+ * A JSON answer to Stripe. `res.json` would also hash the body for an ETag, which no webhook
+ * sender reads (about 15 µs per delivery, issue 11).
  */
-function verifiedType(rawBody: Buffer): string | null {
-  try {
-    const type: unknown = (JSON.parse(rawBody.toString('utf8')) as { type?: unknown } | null)?.type;
-    return typeof type === 'string' ? type : null;
-  } catch {
-    return null;
-  }
+function answer(res: express.Response, status: number, body: Record<string, unknown>): void {
+  res.statusCode = status;
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.end(JSON.stringify(body));
 }
