@@ -102,6 +102,14 @@ const usageCloseSchedule = z
 
 const redisUrl = z.string().refine((s) => /^rediss?:\/\/\S+$/.test(s) && URL.canParse(s), 'must be a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379');
 
+/**
+ * Postgres connections per server process when DATABASE_POOL_SIZE is unset. Sized so 32
+ * concurrent webhook deliveries (each one short transaction) do not queue for a connection
+ * on a 2-core machine (issue 11, docs/ARCHITECTURE.md "Webhook pipeline"); several processes
+ * multiply it, so keep the sum under Postgres's max_connections (100 by default).
+ */
+export const DEFAULT_DATABASE_POOL_SIZE = 20;
+
 const minorUnits = z.coerce.number().int('must be an integer number of minor units').positive('must be > 0').max(Number.MAX_SAFE_INTEGER);
 
 export interface ServerConfig {
@@ -109,6 +117,8 @@ export interface ServerConfig {
   port: number;
   host: string;
   databaseUrl: string;
+  /** DATABASE_POOL_SIZE: Postgres connections per process (ignored on SQLite). */
+  databasePoolSize: number;
   publicUrl: string;
   /** Where users open the SPA (printed at start). */
   webUrl: string;
@@ -185,6 +195,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       PORT: z.coerce.number().int().min(1).max(65535).default(3000),
       HOST: z.string().min(1).default('0.0.0.0'),
       DATABASE_URL: z.string().min(1).optional(),
+      DATABASE_POOL_SIZE: z.coerce.number().int('must be a whole number of connections').min(1, 'must be at least 1').max(500, 'must be at most 500').default(DEFAULT_DATABASE_POOL_SIZE),
       TALLY_PUBLIC_URL: z.url().optional(),
       TALLY_WEB_URL: z.url().optional(),
       TALLY_WEB_DIST: z.string().min(1).optional(),
@@ -284,6 +295,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     port: e.PORT,
     host: e.HOST,
     databaseUrl: e.DATABASE_URL ?? databaseUrlFrom({}, root),
+    databasePoolSize: e.DATABASE_POOL_SIZE,
     publicUrl,
     webUrl,
     // Production never uses the published development secret: without BETTER_AUTH_SECRET it

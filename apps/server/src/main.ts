@@ -53,7 +53,7 @@ async function main() {
   }
   readiness.markMigrating();
   // Opens, checks and migrates; failure is one line naming the redacted DATABASE_URL (below).
-  const db = await openDatabase(config.databaseUrl, { logger });
+  const db = await openDatabase(config.databaseUrl, { logger, poolSize: config.databasePoolSize });
   // Production seeds generated demo passwords (printed below, once) and rotates published ones.
   const seeded = config.seedDemo ? await seedDemo({ db, currency: config.api.topup.currency, environment: config.nodeEnv }) : null;
   const primaryId = seeded?.workspaceId ?? (await ensurePrimaryWorkspace({ db, currency: config.api.topup.currency })).id;
