@@ -67,7 +67,8 @@
  * Env: BENCH_EVENTS (default 5000) deliveries per scenario; BENCH_WARMUP (default 500);
  * BENCH_CUSTOMERS (default 1000); BENCH_CONNECTIONS (default 16) autocannon connections on SQLite;
  * BENCH_PG_CONNECTIONS (default 32) on Postgres; BENCH_PG_POOL_SIZE (default 32) the baseline's pg pool, also passed to Tally
- * as DATABASE_POOL_SIZE; BENCH_DIALECTS (default `sqlite,postgres`); BENCH_CPU_PROFILE=<dir>
+ * as DATABASE_POOL_SIZE; BENCH_DIALECTS (default `sqlite,postgres`); BENCH_NODE_FLAGS (extra node flags for
+ * Tally's process, e.g. `--max-semi-space-size=32`); BENCH_CPU_PROFILE=<dir>
  * writes Tally's V8 CPU profile there (Tally only); BENCH_STRIPE_FIXTURES (see above).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -692,7 +693,7 @@ async function benchDialect(dialect: Dialect, examples: Record<'charge' | 'payme
       const url = `http://127.0.0.1:${port}`;
       const spawned =
         name === 'Tally'
-          ? spawnLogged([...(process.env.BENCH_CPU_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROFILE}`] : []), path.resolve(serverDir, 'dist/main.js')], {
+          ? spawnLogged([...(process.env.BENCH_CPU_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROFILE}`] : []), ...(process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? []), path.resolve(serverDir, 'dist/main.js')], {
               PATH: process.env.PATH,
               NODE_ENV: 'production',
               HOST: '127.0.0.1',
