@@ -107,6 +107,22 @@ describe('loadConfig', () => {
     expect(() => load({ NODE_ENV: 'production' }, '/tmp')).toThrow(/TALLY_ALLOW_EMULATOR_IN_PRODUCTION=true/);
   });
 
+  it('DATABASE_POOL_SIZE: 20 by default, a whole number of connections from 1 to 500, else a clear error', () => {
+    expect(loadConfig({}, '/tmp').databasePoolSize).toBe(20);
+    expect(loadConfig({ DATABASE_POOL_SIZE: '32' }, '/tmp').databasePoolSize).toBe(32);
+    for (const [value, message] of [
+      ['0', 'must be at least 1'],
+      ['501', 'must be at most 500'],
+      ['2.5', 'must be a whole number of connections'],
+      ['many', 'DATABASE_POOL_SIZE'],
+    ] as const) {
+      const problems = problemsOf({ DATABASE_POOL_SIZE: value });
+      expect(problems).toHaveLength(1);
+      expect(problems[0]).toMatch(/^DATABASE_POOL_SIZE/);
+      expect(problems[0]).toContain(message);
+    }
+  });
+
   it('parses TALLY_TRUST_PROXY, TALLY_SIGN_UP, SMTP_URL and TOPUP_MAX_OPEN', () => {
     expect(loadConfig({}, '/tmp')).toMatchObject({ trustProxy: false, mail: { smtpUrl: null }, api: { signUp: 'open', maxOpenTopups: 5 } });
     expect(loadConfig({ TALLY_TRUST_PROXY: '1' }, '/tmp').trustProxy).toBe(1);

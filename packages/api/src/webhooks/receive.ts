@@ -33,7 +33,8 @@ const EVENT_TYPE_PATTERN = /^[a-z0-9_]+(?:\.[a-z0-9_]+){0,9}$/;
 const EVENT_TYPE_MAX = 200;
 
 /**
- * Verify, log, then process one Stripe webhook delivery.
+ * Verify, log and process one Stripe webhook delivery.
+ * @returns what to answer Stripe (`ReceiveResult`), with the verified event `type` for 200/500.
  *
  * 1. `stripe.webhooks.constructEvent` checks `Stripe-Signature` over the raw bytes
  *    (HMAC-SHA256, any `v1`, signed at most 300 s ago) and parses JSON; a signature
@@ -44,6 +45,9 @@ const EVENT_TYPE_MAX = 200;
  *    one Stripe account may feed two workspaces, each processing it once) before processing: the
  *    raw body as text (any payload, `\u0000` escapes included), shape-checked `api_version`.
  *    A storage failure is logged (event id and error, never the payload) -> 500.
+ *    When the handler settles the event with database work alone (`inTransaction`), or there is
+ *    no handler, storing, the effect and the status are one transaction (settle.ts,
+ *    `settleDelivery`); otherwise the event is stored first, then processed.
  * 3. Already `processed`/`ignored`/`anomaly` -> 200 without work (redelivery). Otherwise the
  *    handler for its type runs (none -> `ignored`) with `expected`, what the Stripe account
  *    must be (livemode). Handlers are idempotent, so two processes receiving one event at
