@@ -55,21 +55,7 @@ export function* postLedgerEntry(_tx: TxBuilder, _t: Tables, entry: LedgerPostin
 
 /** `postLedgerEntry`'s insert, prepared once per database (every credit and debit runs it). */
 const insertLedgerEntry = preparedStatement<
-  {
-    id: string;
-    workspaceId: string;
-    customerId: string;
-    currency: string;
-    amountMinor: number;
-    kind: LedgerEntryKind;
-    reference: string;
-    description: string;
-    topupId: string | null;
-    billingRecordId: string | null;
-    stripeEventId: string | null;
-    createdByUserId: string | null;
-    now: Date;
-  },
+  { [K in keyof LedgerPosting]-?: Exclude<LedgerPosting[K], undefined> } & { id: string; now: Date },
   { id: string }
 >('tally_insert_ledger_entry', (q, t) =>
   q
