@@ -3,10 +3,9 @@ import Stripe from 'stripe';
 import type { Logger } from '../logger';
 import { STRIPE_EVENT_ID_PATTERN } from '../schemas';
 import { stripeEventHandlers } from './handlers/index';
-import { publishBillingChange } from '../stream/publish';
 import { isTerminalEventStatus, markEvent, type EventAttemptSource, type TerminalEventStatus } from './mark-event';
 import type { StripeAccountExpectation } from './payment-mismatches';
-import { recordHandlerFailure, settleDelivery } from './settle';
+import { recordHandlerFailure, reportOutcome, settleDelivery } from './settle';
 import { storeStripeEvent } from './store-event';
 import { describeError } from './text';
 import type { EventKey, EventReceipt } from './types';
@@ -220,21 +219,16 @@ export async function processStoredEvent({
 }): Promise<ReceiveResult> {
   const handler = stripeEventHandlers[event.type];
   const key: EventKey = { scope: receipt.scope, id: event.id };
-  const published = (kind: 'event.processed' | 'event.ignored' | 'event.failed' | 'event.dead', workspaceId: string | null | undefined) =>
-    publishBillingChange({ kind, workspaceId: receipt.workspaceId ?? workspaceId ?? null, eventId: event.id, type: event.type });
   try {
     if (!handler) {
-      await markEvent(db, key, { status: 'ignored', outcome: `Event type ${event.type} is not handled` });
-      published('event.ignored', null);
+      const ignored = { status: 'ignored', outcome: `Event type ${event.type} is not handled` } as const;
+      await markEvent(db, key, ignored);
+      reportOutcome(logger, receipt, event, ignored);
       return { httpStatus: 200, eventId: event.id, status: 'ignored', duplicate };
     }
     const result = await handler({ db, event, receipt, expected, logger, ...(stripeAccounts ? { stripeAccounts } : {}), ...(graceDays !== undefined ? { graceDays } : {}), ...(webUrl ? { webUrl } : {}) });
     if (!result.marked) await markEvent(db, key, result);
-    if (result.status === 'anomaly') {
-      logger.warn({ eventId: event.id, type: event.type, workspaceId: result.workspaceId ?? null }, 'Stripe event differs from what Tally asked for: recorded as an anomaly, nothing done');
-    } else {
-      published(result.status === 'processed' ? 'event.processed' : 'event.ignored', result.workspaceId);
-    }
+    reportOutcome(logger, receipt, event, result);
     return { httpStatus: 200, eventId: event.id, status: result.status, duplicate };
   } catch (err) {
     return recordHandlerFailure({ db, receipt, event, logger, err, source, now });

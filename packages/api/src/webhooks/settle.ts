@@ -14,7 +14,7 @@
  * redelivers. Exactly-once still rests on unique references; on Postgres the stored row's
  * lock also makes a concurrent delivery of the same event wait and then answer duplicate.
  */
-import type { Database } from '@tally/db';
+import type { Database, Tables, TxBody, TxBuilder } from '@tally/db';
 import type Stripe from 'stripe';
 import type { Logger } from '../logger';
 import { publishBillingChange } from '../stream/publish';
@@ -79,30 +79,39 @@ export async function settleDelivery({
       if (stored.inserted && ignored) return { inserted: true, status: ignored.status, settled: { outcome: ignored } };
       if (isTerminalEventStatus(stored.status)) return { inserted: stored.inserted, status: stored.status, settled: null };
       // A stored event not settled yet (received, failed or dead): settle it now.
-      const settled = body ? yield* body(tx) : yield* markIgnored(tx, db, receipt, event, ignored!);
+      const settled = body ? yield* body(tx) : yield* settleEvent(tx, db.t, { scope: receipt.scope, id: event.id }, ignored!);
       return { inserted: stored.inserted, status: settled.outcome.status, settled };
     });
   } catch (err) {
     return recordFailedSettle({ db, toStore, logger, err });
   }
   const { inserted, settled } = result;
-  const published = (kind: 'event.received' | 'event.processed' | 'event.ignored', workspaceId?: string | null) =>
-    publishBillingChange({ kind, workspaceId: receipt.workspaceId ?? workspaceId ?? null, eventId: event.id, type: event.type });
-  if (inserted) published('event.received');
+  if (inserted) publishBillingChange({ kind: 'event.received', workspaceId: receipt.workspaceId, eventId: event.id, type: event.type });
   if (!settled) return { httpStatus: 200, eventId: event.id, status: result.status as TerminalEventStatus, duplicate: true };
   settled.afterCommit?.();
-  const { outcome } = settled;
-  if (outcome.status === 'anomaly') {
-    logger.warn({ eventId: event.id, type: event.type, workspaceId: outcome.workspaceId ?? null }, 'Stripe event differs from what Tally asked for: recorded as an anomaly, nothing done');
-  } else {
-    published(outcome.status === 'processed' ? 'event.processed' : 'event.ignored', outcome.workspaceId);
-  }
-  return { httpStatus: 200, eventId: event.id, status: outcome.status, duplicate: !inserted };
+  reportOutcome(logger, receipt, event, settled.outcome);
+  return { httpStatus: 200, eventId: event.id, status: settled.outcome.status, duplicate: !inserted };
 }
 
-function* markIgnored(tx: Parameters<SettlingBody>[0], db: Database, receipt: EventReceipt, event: Stripe.Event, outcome: HandlerOutcome) {
-  yield* markEventInTx(tx, db.t, { scope: receipt.scope, id: event.id }, outcome);
-  return { outcome } satisfies Settled;
+/**
+ * Transaction step ending a settling body: mark the event with `outcome` (`markEventInTx`, in
+ * the body's transaction) and return it as what was settled, with what to publish once committed.
+ */
+export function* settleEvent(tx: TxBuilder, t: Tables, key: EventKey, outcome: HandlerOutcome, afterCommit?: () => void): TxBody<Settled> {
+  yield* markEventInTx(tx, t, key, outcome);
+  return afterCommit ? { outcome, afterCommit } : { outcome };
+}
+
+/**
+ * After a handler's outcome is committed: an anomaly is logged (warn; it has no stream
+ * message), any other outcome publishes `event.processed|ignored`.
+ */
+export function reportOutcome(logger: Logger, receipt: EventReceipt, event: Stripe.Event, outcome: HandlerOutcome): void {
+  if (outcome.status === 'anomaly') {
+    logger.warn({ eventId: event.id, type: event.type, workspaceId: outcome.workspaceId ?? null }, 'Stripe event differs from what Tally asked for: recorded as an anomaly, nothing done');
+    return;
+  }
+  publishBillingChange({ kind: outcome.status === 'processed' ? 'event.processed' : 'event.ignored', workspaceId: receipt.workspaceId ?? outcome.workspaceId ?? null, eventId: event.id, type: event.type });
 }
 
 /** The settle rolled back: store the event alone, then record the failure (500: Stripe and the sweeper retry). */

@@ -1,8 +1,7 @@
 import { all, and, eq } from '@tally/db';
 import { parseCheckoutSession, topupReferenceOf } from '../checkout-session';
-import { markEventInTx } from '../mark-event';
 import { livemodeMismatch } from '../payment-mismatches';
-import { settlingHandler } from '../settle';
+import { settleEvent, settlingHandler } from '../settle';
 import { receiptAccepts, type HandlerOutcome, type StripeEventHandler } from '../types';
 
 /**
@@ -14,10 +13,7 @@ import { receiptAccepts, type HandlerOutcome, type StripeEventHandler } from '..
 export function closeTopupHandler(to: 'expired' | 'failed'): StripeEventHandler {
   return settlingHandler(({ db, event, receipt, expected }) => function* (tx) {
     const t = db.t;
-    const settle = function* (outcome: HandlerOutcome) {
-      yield* markEventInTx(tx, t, { scope: receipt.scope, id: event.id }, outcome);
-      return { outcome };
-    };
+    const settle = (outcome: HandlerOutcome) => settleEvent(tx, t, { scope: receipt.scope, id: event.id }, outcome);
     const parsed = parseCheckoutSession(event);
     if (!parsed.success) return yield* settle({ status: 'ignored', outcome: 'Not a Checkout Session payload Tally understands' });
     const ref = topupReferenceOf(parsed.data);

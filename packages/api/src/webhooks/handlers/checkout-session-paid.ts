@@ -3,10 +3,9 @@ import { postLedgerEntry } from '../../ledger/credit';
 import { formatMinor } from '../../schemas';
 import { publishBillingChange } from '../../stream/publish';
 import { paymentIntentIdOf, parseCheckoutSession, topupReferenceOf } from '../checkout-session';
-import { markEventInTx } from '../mark-event';
 import { paymentMismatches } from '../payment-mismatches';
-import { settlingHandler } from '../settle';
-import { receiptAccepts, type HandlerOutcome, type Settled, type SettlingBody, type StripeEventHandlerArgs } from '../types';
+import { settleEvent, settlingHandler } from '../settle';
+import { receiptAccepts, type HandlerOutcome, type SettlingBody, type StripeEventHandlerArgs } from '../types';
 
 /**
  * `checkout.session.completed` and `checkout.session.async_payment_succeeded`: credit the
@@ -26,10 +25,7 @@ import { receiptAccepts, type HandlerOutcome, type Settled, type SettlingBody, t
 export function creditTopupBody({ db, event, receipt, expected }: StripeEventHandlerArgs): SettlingBody {
   return function* (tx) {
     const t = db.t;
-    const settle = function* (outcome: HandlerOutcome, afterCommit?: () => void) {
-      yield* markEventInTx(tx, t, { scope: receipt.scope, id: event.id }, outcome);
-      return (afterCommit ? { outcome, afterCommit } : { outcome }) satisfies Settled;
-    };
+    const settle = (outcome: HandlerOutcome, afterCommit?: () => void) => settleEvent(tx, t, { scope: receipt.scope, id: event.id }, outcome, afterCommit);
     const parsed = parseCheckoutSession(event);
     if (!parsed.success) return yield* settle({ status: 'ignored', outcome: 'Not a Checkout Session payload Tally understands' });
     const session = parsed.data;
