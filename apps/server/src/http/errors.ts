@@ -6,8 +6,9 @@
  */
 import type { Logger } from '@tally/api';
 import { DrizzleQueryError } from 'drizzle-orm/errors';
+import type { ServerResponse } from 'node:http';
 import type { ErrorRequestHandler } from 'express';
-import { requestIdOf } from './request-id';
+import { loggablePath, requestIdOf } from './request-id';
 
 /** The client-facing message of an internal error. */
 export function internalErrorMessage(requestId: string): string {
@@ -41,13 +42,20 @@ export function errorHandler({ logger }: { logger: Logger }): ErrorRequestHandle
     const raw = (err as { status?: unknown; statusCode?: unknown } | null)?.status ?? (err as { statusCode?: unknown } | null)?.statusCode;
     const status = typeof raw === 'number' && raw >= 400 && raw <= 599 ? raw : 500;
     if (status >= 500) {
-      logger.error({ requestId, method: req.method, path: req.path, err: loggableError(err) }, 'Request failed');
-      return void res.status(status).json({ error: internalErrorMessage(requestId), requestId });
+      logger.error({ requestId, method: req.method, path: loggablePath(req.originalUrl ?? req.url), err: loggableError(err) }, 'Request failed');
+      return sendJson(res, status, { error: internalErrorMessage(requestId), requestId });
     }
     const expose = (err as { expose?: unknown } | null)?.expose === true;
     // body-parser's 413 carries the route's limit in bytes (webhook 1 MB, auth 64 KB).
     const limit = (err as { limit?: unknown } | null)?.limit;
     const tooLarge = status === 413 && typeof limit === 'number' ? `Body larger than ${limit} bytes` : undefined;
-    res.status(status).json({ error: tooLarge ?? (expose ? String((err as Error).message) : 'Bad request'), requestId });
+    sendJson(res, status, { error: tooLarge ?? (expose ? String((err as Error).message) : 'Bad request'), requestId });
   };
+}
+
+/** Node's own response API only: the webhook fast path (stripe-webhook.ts) calls this handler outside Express. */
+function sendJson(res: ServerResponse, status: number, body: Record<string, unknown>): void {
+  res.statusCode = status;
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.end(JSON.stringify(body));
 }
