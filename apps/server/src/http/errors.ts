@@ -53,8 +53,8 @@ export function errorHandler({ logger }: { logger: Logger }): ErrorRequestHandle
   };
 }
 
-/** Node's own response API only: the webhook fast path (stripe-webhook.ts) calls this handler outside Express. */
-function sendJson(res: ServerResponse, status: number, body: Record<string, unknown>): void {
+/** A JSON answer through node's own response API only (no ETag hash): the webhook fast path (stripe-webhook.ts) answers, and calls this handler, outside Express. */
+export function sendJson(res: ServerResponse, status: number, body: Record<string, unknown>): void {
   res.statusCode = status;
   res.setHeader('Content-Type', 'application/json; charset=utf-8');
   res.end(JSON.stringify(body));
